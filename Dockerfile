@@ -1,0 +1,22 @@
+# The gateway image: one image for web (gunicorn), worker and beat; non-root.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=gateway.settings.prod \
+    PORT=8000
+
+WORKDIR /app
+RUN groupadd --system gateway && useradd --system --gid gateway --home /app gateway
+
+COPY requirements/ requirements/
+RUN pip install --no-cache-dir -r requirements/base.txt
+
+COPY --chown=gateway:gateway . .
+# collectstatic needs settings but no secrets of consequence at build time.
+RUN SECRET_KEY=build-only API_KEY_HASH_SECRET=build-only python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R gateway:gateway /app/var
+
+USER gateway
+EXPOSE 8000
+CMD ["sh", "-c", "gunicorn gateway.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --threads 4 --access-logfile -"]

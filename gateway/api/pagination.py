@@ -1,0 +1,79 @@
+"""Stripe-style cursor pagination: newest first, `limit`, `starting_after`, `ending_before`.
+
+Ids are time-sortable, so the cursor is simply the id: `starting_after=X` returns the
+objects older than X, `ending_before=X` those newer than X. Each page costs one query
+(`limit + 1` rows tell `has_more` without a COUNT).
+"""
+
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from gateway.api.errors import InvalidRequestError
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+
+
+def _limit(request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isascii() or not raw.isdigit() or not MAX_LIMIT >= int(raw) >= 1:
+        raise InvalidRequestError(
+            f"Invalid limit: must be an integer between 1 and {MAX_LIMIT}.", param="limit"
+        )
+    return int(raw)
+
+
+class CursorListPagination(BasePagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        limit = _limit(request)
+        after = request.query_params.get("starting_after")
+        before = request.query_params.get("ending_before")
+        if after and before:
+            raise InvalidRequestError(
+                "Use starting_after or ending_before, not both.", param="ending_before"
+            )
+        if before:
+            rows = list(queryset.filter(pk__gt=before).order_by("pk")[: limit + 1])
+            self.has_more = len(rows) > limit
+            page = rows[:limit][::-1]
+        else:
+            if after:
+                queryset = queryset.filter(pk__lt=after)
+            rows = list(queryset.order_by("-pk")[: limit + 1])
+            self.has_more = len(rows) > limit
+            page = rows[:limit]
+        self.url = request.path
+        return page
+
+    def get_paginated_response(self, data):
+        return Response(
+            {"object": "list", "data": data, "has_more": self.has_more, "url": self.url}
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["object", "data", "has_more", "url"],
+            "properties": {
+                "object": {"type": "string", "enum": ["list"]},
+                "data": schema,
+                "has_more": {"type": "boolean"},
+                "url": {"type": "string"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        def param(name, schema, description):
+            return {"name": name, "required": False, "in": "query",
+                    "description": description, "schema": schema}  # fmt: skip
+
+        return [
+            param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                  "How many objects to return, 1 to 100 (default 10)."),
+            param("starting_after", {"type": "string"},
+                  "An object id: return the objects created before it."),
+            param("ending_before", {"type": "string"},
+                  "An object id: return the objects created after it."),
+        ]  # fmt: skip

@@ -1,0 +1,47 @@
+"""Django-level error handlers: JSON under /v1/, Django's own pages elsewhere."""
+
+from django.views import defaults
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
+
+from gateway.api import errors
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([])
+def not_found(request):
+    """Any /v1/ path that matches no route."""
+    raise NotFound()
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/v1/")
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return errors.json_error_response(errors.InvalidRequestError("Bad request."))
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _is_api(request):
+        return errors.json_error_response(errors.ForbiddenError("Permission denied."))
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return errors.json_error_response(errors.NotFoundError("No such resource."))
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return errors.json_error_response(
+            errors.ApiServerError("An unexpected error occurred. It has been logged.")
+        )
+    return defaults.server_error(request)

@@ -1,0 +1,66 @@
+"""Opaque, prefixed, time-sortable object ids (`pay_01jd…`).
+
+An id is the prefix, an underscore and 26 characters of lower-case Crockford base32
+encoding 48 bits of milliseconds since the epoch followed by 80 random bits (the
+ULID layout). The alphabet is in ASCII order, so ids sort by creation time as
+strings, which is what cursor pagination relies on.
+"""
+
+import functools
+import secrets
+import time
+
+from django.db import models
+
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+BODY_LENGTH = 26
+PREFIXES = frozenset(
+    {
+        "mer", "cus", "pm", "pay", "re", "evt", "we", "prod", "price", "sub", "in",
+        "dp", "po", "txn", "pa", "req", "op", "iar", "rr",
+    }
+)  # fmt: skip
+
+
+def _encode(value: int) -> str:
+    chars = []
+    for _ in range(BODY_LENGTH):
+        value, digit = divmod(value, 32)
+        chars.append(ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str, *, now_ms: int | None = None) -> str:
+    """A fresh id with the given prefix, sortable by creation time."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    return f"{prefix}_{_encode((millis << 80) | secrets.randbits(80))}"
+
+
+def has_prefix(value: object, prefix: str) -> bool:
+    """True when `value` looks like an id of this kind (shape only, no lookup)."""
+    if not isinstance(value, str) or not value.startswith(prefix + "_"):
+        return False
+    body = value[len(prefix) + 1 :]
+    return len(body) == BODY_LENGTH and all(c in ALPHABET for c in body)
+
+
+class PrefixedIdField(models.CharField):
+    """Primary key holding a prefixed id, assigned when the instance is built."""
+
+    def __init__(self, *args, prefix: str, **kwargs):
+        if prefix not in PREFIXES:
+            raise ValueError(f"unknown id prefix {prefix!r}")
+        self.prefix = prefix
+        kwargs.setdefault("max_length", len(prefix) + 1 + BODY_LENGTH)
+        kwargs.setdefault("primary_key", True)
+        kwargs.setdefault("editable", False)
+        kwargs["default"] = functools.partial(new_id, prefix)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["prefix"] = self.prefix
+        kwargs.pop("default", None)
+        return name, path, args, kwargs

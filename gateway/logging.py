@@ -1,0 +1,94 @@
+"""Log filters: the request id on every record, and redaction of card data and secrets.
+
+Redaction runs on the fully formatted message (and the traceback text) of every
+record, so a card number or key is masked even when some code logs it by mistake.
+"""
+
+import contextvars
+import logging
+import re
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+# 13-19 digits, optionally split by single spaces or dashes, not inside a longer number.
+_PAN_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_SECRETS = re.compile(
+    r"\b(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]+"
+    r"|\bwhsec_[A-Za-z0-9+/=]+"
+    r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+",
+)
+_CVC_FIELD = re.compile(r"""(["']?cvc["']?\s*[:=]\s*["']?)\d{3,4}""", re.IGNORECASE)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _mask_pan(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    if not luhn_valid(digits):
+        return match.group()
+    return f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"
+
+
+def _mask_secret(match: re.Match) -> str:
+    text = match.group()
+    for scheme in ("Bearer ", "Basic "):
+        if text.startswith(scheme):
+            return scheme + "[REDACTED]"
+    head = text[: text.index("_", 3) + 1] if text.startswith(("sk_", "pk_", "rk_")) else "whsec_"
+    return head + "[REDACTED]"
+
+
+def redact(text: str) -> str:
+    """Mask card numbers (BIN and last four kept), CVC fields, API keys and secrets."""
+    text = _SECRETS.sub(_mask_secret, text)
+    text = _CVC_FIELD.sub(r"\1***", text)
+    return _PAN_CANDIDATE.sub(_mask_pan, text)
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # arguments that do not fit the format string
+        message = f"{record.msg} {record.args!r}"
+    record.msg = redact(str(message))
+    record.args = ()
+    if record.exc_info:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
+
+
+def install_redaction() -> None:
+    """Redact every log record as it is created, whichever handler later sees it.
+
+    A handler filter would protect only our own handlers; wrapping the record factory
+    also covers third-party handlers, error reporters and pytest's log capture.
+    """
+    base_factory = logging.getLogRecordFactory()
+    if getattr(base_factory, "redacting", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = base_factory(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    factory.redacting = True
+    logging.setLogRecordFactory(factory)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True

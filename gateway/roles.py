@@ -1,0 +1,37 @@
+"""Staff roles: the `support`, `finance` and `admin` groups and what each may do.
+
+The groups are created by a data migration; their permissions are granted after
+every migrate, so models added later are covered without another migration.
+"""
+
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+
+ROLES = ("support", "finance", "admin")
+
+# Beyond viewing everything: the change/add permissions each role holds, by app label.
+# Finer limits (support refunds up to a limit) are checked by the services.
+_ROLE_GRANTS = {
+    "support": {"payments": ("change",), "webhooks": ("change",), "fraud": ("change",)},
+    "finance": {"reconciliation": ("add", "change"), "payments": ("change",)},
+}
+
+
+def role_permissions(role: str):
+    if role == "admin":
+        return Permission.objects.all()
+    grants = _ROLE_GRANTS.get(role, {})
+    wanted = [p for p in Permission.objects.select_related("content_type")
+              if p.codename.startswith("view_")
+              or any(p.codename.startswith(f"{verb}_") for verb in
+                     grants.get(p.content_type.app_label, ()))]  # fmt: skip
+    return wanted
+
+
+def sync_role_permissions(*, app_config=None, **kwargs) -> None:
+    """post_migrate receiver: runs once, after the last app's permissions exist."""
+    if app_config is not list(apps.get_app_configs())[-1]:
+        return
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(role_permissions(role))

@@ -1,0 +1,22 @@
+"""Local development: the embedded default, with a secret generated on first run."""
+
+import secrets
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DEBUG", default=True)
+
+
+def _local_secret(name: str) -> str:
+    """Read a per-checkout secret from var/, creating it once; never committed."""
+    path = VAR_DIR / name
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY", default="") or _local_secret("secret_key")
+API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)

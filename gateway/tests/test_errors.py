@@ -1,0 +1,108 @@
+"""Every error on a /v1/ path is the JSON error body, with a Request-Id, never HTML."""
+
+import pytest
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("gateway.tests.urls")]
+
+
+def assert_json_error(response, status: int, error_type: str, code: str | None = None) -> dict:
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response["Request-Id"].startswith("req_")
+    assert b"<html" not in response.content.lower()
+    error = response.json()["error"]
+    assert error["type"] == error_type
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code
+    return error
+
+
+def test_401_without_key(api_client):
+    assert_json_error(api_client.get("/v1/account"), 401, "authentication_error")
+
+
+def test_403_publishable_key(client_for, keys):
+    response = client_for(keys["test_publishable"]).get("/v1/account")
+
+    assert_json_error(response, 403, "permission_error", "secret_key_required")
+
+
+@pytest.mark.parametrize("path", ["/v1/nope", "/v1/payments/pay_missing/whatever", "/v1/"])
+def test_404_unknown_path_with_and_without_key(api_client, test_client, path):
+    assert_json_error(api_client.get(path), 404, "invalid_request_error", "resource_missing")
+    assert_json_error(test_client.post(path), 404, "invalid_request_error", "resource_missing")
+
+
+def test_405_wrong_method(test_client):
+    assert_json_error(test_client.delete("/v1/account"), 405, "invalid_request_error",
+                      "method_not_allowed")  # fmt: skip
+
+
+def test_415_non_json_body(test_client):
+    response = test_client.post("/v1/_test/echo", data="amount=1", content_type="text/plain")
+
+    assert_json_error(response, 415, "invalid_request_error", "unsupported_media_type")
+
+
+@pytest.mark.parametrize("body", ['{"amount": 1', "not json", '{"a": NaN}', "\xff\xfe"])
+def test_400_malformed_json(test_client, body):
+    response = test_client.post("/v1/_test/echo", data=body, content_type="application/json")
+
+    assert_json_error(response, 400, "invalid_request_error", "parse_error")
+
+
+def test_valid_json_reaches_the_view(test_client):
+    response = test_client.post("/v1/_test/echo", {"a": 1}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"received": {"a": 1}}
+
+
+def test_413_oversize_body_before_authentication(api_client):
+    body = '{"description": "' + "x" * (1024 * 1024) + '"}'
+
+    response = api_client.post("/v1/_test/echo", data=body, content_type="application/json")
+
+    assert_json_error(response, 413, "invalid_request_error", "request_too_large")
+
+
+def test_429_over_the_rate_limit_with_retry_after(settings, client_for, keys):
+    settings.API_RATE_LIMIT = 3
+    client = client_for(keys["test_secret"])
+
+    statuses = [client.get("/v1/account").status_code for _ in range(4)]
+    limited = client.get("/v1/account")
+
+    assert statuses[:3] == [200, 200, 200]
+    assert_json_error(limited, 429, "rate_limit_error")
+    assert int(limited["Retry-After"]) >= 1
+    # another key has its own budget
+    assert client_for(keys["live_secret"]).get("/v1/account").status_code == 200
+
+
+def test_500_is_json_without_traceback_and_is_logged_redacted(test_client, caplog):
+    response = test_client.get("/v1/_test/crash")
+
+    error = assert_json_error(response, 500, "api_error", "internal_error")
+    assert "exploded" not in error["message"]
+    assert b"Traceback" not in response.content
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "RuntimeError" in logged
+    assert "4242424242424242" not in logged
+    assert "424242******4242" in logged
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/v1/schema", "/v1/account", "/v1/nope", "/admin/"])
+def test_request_id_on_every_response(api_client, path):
+    first, second = api_client.get(path), api_client.get(path)
+
+    assert first["Request-Id"].startswith("req_")
+    assert first["Request-Id"] != second["Request-Id"]
+
+
+def test_non_api_404_stays_a_page(api_client):
+    response = api_client.get("/no-such-page")
+
+    assert response.status_code == 404
+    assert response["Request-Id"]

@@ -1,0 +1,41 @@
+import pytest
+
+from gateway.ids import has_prefix, new_id
+from gateway.money import CurrencyMismatch, Money, normalize_currency
+
+
+def test_ids_are_prefixed_and_sort_by_time():
+    earlier = new_id("pay", now_ms=1_700_000_000_000)
+    later = new_id("pay", now_ms=1_700_000_000_001)
+
+    assert earlier.startswith("pay_")
+    assert len(earlier) == 30
+    assert earlier < later
+    assert has_prefix(earlier, "pay")
+    assert not has_prefix(earlier, "re")
+    assert len({new_id("evt") for _ in range(10_000)}) == 10_000
+
+
+def test_unknown_prefix_is_refused():
+    with pytest.raises(ValueError):
+        new_id("payment")
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("usd", "usd"), ("USD", "usd"), ("JpY", "jpy"), ("kwd", "kwd"), ("XXX", None),
+     ("US", None), ("ÜSD", None), ("", None), ("usd\x00", None), (840, None), (None, None)],
+)  # fmt: skip
+def test_currencies_are_iso_4217_case_insensitive(raw, expected):
+    assert normalize_currency(raw) == expected
+
+
+def test_money_stays_in_integer_minor_units():
+    assert str(Money(1050, "EUR")) == "10.50 EUR"
+    assert str(Money(1000, "jpy")) == "1000 JPY"
+    assert str(Money(1, "kwd")) == "0.001 KWD"
+    assert Money(100, "usd") + Money(50, "USD") == Money(150, "usd")
+    with pytest.raises(CurrencyMismatch):
+        Money(100, "usd") + Money(100, "eur")
+    with pytest.raises(TypeError):
+        Money(10.5, "usd")

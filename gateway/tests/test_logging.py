@@ -1,0 +1,71 @@
+import logging
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.logging import luhn_valid, redact
+
+logger = logging.getLogger("gateway.tests")
+
+
+@pytest.mark.parametrize(
+    "text, hidden, shown",
+    [
+        ("card 4242424242424242 ok", "4242424242424242", "424242******4242"),
+        ("card 4242 4242 4242 4242", "4242 4242 4242 4242", "424242******4242"),
+        ("card 4242-4242-4242-4242", "4242-4242-4242-4242", "424242******4242"),
+        ("amex 378282246310005.", "378282246310005", "378282*****0005"),
+        ("key sk_test_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_test_[REDACTED]"),
+        ("key sk_live_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_live_[REDACTED]"),
+        ("pk_test_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "pk_test_[REDACTED]"),
+        ("rk_live_abcDEF1234567890", "abcDEF1234567890", "rk_live_[REDACTED]"),
+        ("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "MfKQ9r8GKY", "whsec_[REDACTED]"),
+        ("Authorization: Bearer abc.def-ghi", "abc.def-ghi", "Bearer [REDACTED]"),
+        ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz", "Basic [REDACTED]"),
+        ('{"cvc": "123"}', '"123"', '"cvc": "***'),
+    ],
+)
+def test_redact_masks_card_numbers_and_secrets(text, hidden, shown):
+    redacted = redact(text)
+
+    assert hidden not in redacted
+    assert shown in redacted
+
+
+@pytest.mark.parametrize("text", ["order 1234567890123", "ts 1614265330", "pay_01jd8x"])
+def test_redact_keeps_numbers_that_are_not_card_numbers(text):
+    assert redact(text) == text
+
+
+def test_every_log_record_is_redacted_whatever_the_handler(caplog):
+    caplog.set_level(logging.DEBUG)
+
+    logger.debug("charging %s with cvc=%s", "4000000000000002", "987")
+    try:
+        raise ValueError("bad key sk_live_abcDEF1234567890abcdEF1234567890")
+    except ValueError:
+        logger.exception("failed")
+
+    text = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "4000000000000002" not in text
+    assert "987" not in text
+    assert "abcDEF1234567890" not in text
+    assert "400000******0002" in text
+
+
+@st.composite
+def valid_pans(draw):
+    body = draw(st.text(alphabet="0123456789", min_size=12, max_size=18))
+    for check in "0123456789":
+        if luhn_valid(body + check):
+            return body + check
+    raise AssertionError("one check digit always fits")
+
+
+@given(valid_pans())
+def test_no_valid_pan_survives_redaction(pan):
+    redacted = redact(f"x {pan} y")
+
+    assert pan not in redacted
+    assert pan[-4:] in redacted

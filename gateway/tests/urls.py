@@ -1,0 +1,24 @@
+"""Extra routes for the error-format tests: a JSON echo and a view that crashes."""
+
+from django.urls import include, path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gateway.urls import urlpatterns as real_urlpatterns
+
+
+class EchoApi(APIView):
+    def post(self, request):
+        return Response({"received": request.data})
+
+
+class CrashApi(APIView):
+    def get(self, request):
+        raise RuntimeError("card 4242424242424242 exploded")
+
+
+urlpatterns = [
+    path("v1/_test/echo", EchoApi.as_view()),
+    path("v1/_test/crash", CrashApi.as_view()),
+    path("", include(real_urlpatterns)),
+]

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from gateway import health
+from gateway.api import views as api_views
+
+api_v1 = [
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("merchants.api.urls")),
+    re_path(r"^.*$", api_views.not_found, name="api-not-found"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+    path("", include("django_prometheus.urls")),
+]
+
+handler400 = api_views.bad_request
+handler403 = api_views.permission_denied
+handler404 = api_views.page_not_found
+handler500 = api_views.server_error

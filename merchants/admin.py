@@ -1,0 +1,125 @@
+from django import forms
+from django.contrib import admin
+from django.template.response import TemplateResponse
+
+from gateway.admin_actions import admin_actor, reason_action
+from merchants import services
+from merchants.models import ApiKey, Merchant
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ["prefix", "kind", "livemode", "created_at", "expires_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "email", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["id", "name", "email"]
+    readonly_fields = ["id", "status", "created_at"]
+    inlines = [ApiKeyInline]
+    actions = [
+        reason_action(name="suspend", label="Suspend merchants", permission="change",
+                      service=lambda m, **kw: services.merchant_suspend(merchant=m, **kw)),
+        reason_action(name="activate", label="Activate or reinstate merchants",
+                      permission="change",
+                      service=lambda m, **kw: services.merchant_activate(merchant=m, **kw)),
+        reason_action(name="close", label="Close merchants", permission="change",
+                      service=lambda m, **kw: services.merchant_close(merchant=m, **kw)),
+    ]  # fmt: skip
+
+    def get_fields(self, request, obj=None):
+        return ["id", "name", "email", "status", "created_at"] if obj else ["name", "email"]
+
+    def save_model(self, request, obj, form, change):
+        """New merchants go through the service: active, with keys, audited."""
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        merchant, issued = services.merchant_create(
+            name=obj.name, email=obj.email, actor=admin_actor(request)
+        )
+        obj.__dict__.update({k: v for k, v in merchant.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+        request._issued_keys = issued.values()
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return _issued_keys_response(request, self, list(request._issued_keys))
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["merchant", "kind", "livemode"]
+
+
+def _issued_keys_response(request, model_admin, issued) -> TemplateResponse:
+    """Shows new keys' plaintext once, in this response only (never in a cookie)."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "New API keys: copy them now, they will not be shown again",
+        "issued": issued,
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/merchants/issued_keys.html", context)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "merchant", "kind", "livemode", "created_at", "expires_at",
+                    "revoked_at"]  # fmt: skip
+    list_filter = ["kind", "livemode"]
+    search_fields = ["prefix", "merchant__id", "merchant__name"]
+    list_select_related = ["merchant"]
+    actions = ["roll", reason_action(
+        name="revoke", label="Revoke keys", permission="change",
+        service=lambda k, **kw: services.api_key_revoke(api_key=k, **kw),
+    )]  # fmt: skip
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["prefix", "merchant", "kind", "livemode", "created_at", "expires_at",
+                "revoked_at"]  # fmt: skip
+
+    def get_exclude(self, request, obj=None):
+        return ["key_hash"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # keys are immutable; roll or revoke them instead
+        issued = services.api_key_create(
+            merchant=obj.merchant, kind=obj.kind, livemode=obj.livemode,
+            actor=admin_actor(request),
+        )  # fmt: skip
+        obj.__dict__.update({k: v for k, v in issued.api_key.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+        request._issued_keys = [issued]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return _issued_keys_response(request, self, request._issued_keys)
+
+    @admin.action(description="Roll keys (old key stops at once)", permissions=["change"])
+    def roll(self, request, queryset):
+        issued = [
+            services.api_key_roll(api_key=key, actor=admin_actor(request))
+            for key in queryset
+            if key.is_usable()
+        ]
+        return _issued_keys_response(request, self, issued)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

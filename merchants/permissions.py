@@ -1,0 +1,38 @@
+"""Who may call what: secret keys everywhere, publishable keys only where allowed."""
+
+from rest_framework.permissions import BasePermission
+
+from gateway.api.errors import ForbiddenError
+
+
+class IsSecretKey(BasePermission):
+    """The default: an authenticated secret key."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.auth is None:
+            return False  # DRF answers NotAuthenticated (401)
+        if not request.auth.is_secret:
+            raise ForbiddenError(
+                "This API call cannot be made with a publishable API key.",
+                code="secret_key_required",
+            )
+        return True
+
+
+class IsAnyKey(BasePermission):
+    """Secret or publishable: card tokenization and client-secret confirmation."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.auth is not None
+
+
+class MerchantIsActive(BasePermission):
+    """New charges need an active merchant; suspended ones may still refund and read."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.auth is not None and not request.user.can_create_payments:
+            raise ForbiddenError(
+                f"This account is {request.user.status} and cannot create payments.",
+                code="account_inactive",
+            )
+        return True

@@ -1,0 +1,117 @@
+"""Write use-cases for merchants and API keys. Each runs in one transaction and audits."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gateway.audit import audit_record
+from merchants import keys
+from merchants.enums import ApiKeyKind
+from merchants.models import ApiKey, Merchant
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly created key: the row and the plaintext, which is never stored."""
+
+    api_key: ApiKey
+    plaintext: str
+
+
+def api_key_create(*, merchant: Merchant, kind: str, livemode: bool, actor: str) -> IssuedKey:
+    """Issue a new key; its plaintext exists only in the returned value."""
+    for _ in range(5):  # the lookup prefix is random; a clash is astronomically rare
+        plaintext = keys.generate(kind, livemode=livemode)
+        try:
+            with transaction.atomic():
+                api_key = ApiKey.objects.create(
+                    merchant=merchant,
+                    kind=kind,
+                    livemode=livemode,
+                    prefix=keys.lookup_prefix(plaintext),
+                    key_hash=keys.key_hash(plaintext),
+                )
+                audit_record(actor=actor, action="api_key.created", obj=api_key,
+                             merchant_id=merchant.id)  # fmt: skip
+            return IssuedKey(api_key, plaintext)
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not generate a unique API key prefix")
+
+
+@transaction.atomic
+def merchant_create(*, name: str, email: str, actor: str) -> tuple[Merchant, dict[str, IssuedKey]]:
+    """Create an active merchant with a secret and a publishable key per mode.
+
+    Returns the merchant and its keys by name: `test_secret`, `test_publishable`,
+    `live_secret`, `live_publishable`.
+    """
+    merchant = Merchant(name=name, email=email)
+    merchant.activate()
+    merchant.save()
+    audit_record(actor=actor, action="merchant.created", obj=merchant, merchant_id=merchant.id)
+    issued = {
+        f"{'live' if livemode else 'test'}_{kind}": api_key_create(
+            merchant=merchant, kind=kind, livemode=livemode, actor=actor
+        )
+        for livemode in (False, True)
+        for kind in (ApiKeyKind.SECRET, ApiKeyKind.PUBLISHABLE)
+    }
+    return merchant, issued
+
+
+@transaction.atomic
+def api_key_roll(*, api_key: ApiKey, grace: timedelta = timedelta(0), actor: str) -> IssuedKey:
+    """Replace a key with a new one of the same kind and mode.
+
+    The old key keeps working for `grace` (default: not at all) and then expires.
+    """
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if not api_key.is_usable():
+        raise ValueError("only a usable key can be rolled")
+    api_key.expires_at = timezone.now() + grace
+    api_key.save(update_fields=["expires_at"])
+    audit_record(actor=actor, action="api_key.rolled", obj=api_key,
+                 merchant_id=api_key.merchant_id,
+                 data={"grace_seconds": int(grace.total_seconds())})  # fmt: skip
+    return api_key_create(
+        merchant=api_key.merchant, kind=api_key.kind, livemode=api_key.livemode, actor=actor
+    )
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: str, reason: str = "") -> ApiKey:
+    """Stop a key at once. Authentication reads the database on every request, so
+    every worker refuses it from the next request on."""
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_key.revoked", obj=api_key,
+                     merchant_id=api_key.merchant_id, reason=reason)  # fmt: skip
+    return api_key
+
+
+def _merchant_transition(merchant: Merchant, name: str, *, actor: str, reason: str) -> Merchant:
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        getattr(merchant, name)()
+        merchant.save()
+        audit_record(actor=actor, action=f"merchant.{name}", obj=merchant,
+                     merchant_id=merchant.id, reason=reason)  # fmt: skip
+    return merchant
+
+
+def merchant_suspend(*, merchant: Merchant, actor: str, reason: str) -> Merchant:
+    return _merchant_transition(merchant, "suspend", actor=actor, reason=reason)
+
+
+def merchant_activate(*, merchant: Merchant, actor: str, reason: str = "") -> Merchant:
+    """Open a pending merchant or reinstate a suspended one."""
+    return _merchant_transition(merchant, "activate", actor=actor, reason=reason)
+
+
+def merchant_close(*, merchant: Merchant, actor: str, reason: str) -> Merchant:
+    return _merchant_transition(merchant, "close", actor=actor, reason=reason)

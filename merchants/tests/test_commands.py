@@ -1,0 +1,58 @@
+import io
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+
+from merchants.models import ApiKey, Merchant
+
+pytestmark = pytest.mark.django_db
+
+KEY = {
+    ("test", "secret_key"): r"sk_test_[A-Za-z0-9]{32}",
+    ("test", "publishable_key"): r"pk_test_[A-Za-z0-9]{32}",
+    ("live", "secret_key"): r"sk_live_[A-Za-z0-9]{32}",
+    ("live", "publishable_key"): r"pk_live_[A-Za-z0-9]{32}",
+}
+
+
+def test_create_merchant_json_prints_exactly_one_object_of_the_documented_shape(client_for):
+    out = io.StringIO()
+
+    call_command("create_merchant", "--name", "Bolt", "--email", "b@bolt.test", "--json",
+                 stdout=out)  # fmt: skip
+
+    document = json.loads(out.getvalue())  # fails if anything else was printed
+    assert set(document) == {"id", "name", "test", "live"}
+    assert re.fullmatch(r"mer_[0-9a-z]{26}", document["id"])
+    assert document["name"] == "Bolt"
+    for (mode, field), pattern in KEY.items():
+        assert set(document[mode]) == {"secret_key", "publishable_key"}
+        assert re.fullmatch(pattern, document[mode][field])
+    merchant = Merchant.objects.get(pk=document["id"])
+    assert merchant.status == "active"
+    assert ApiKey.objects.filter(merchant=merchant).count() == 4
+    response = client_for(document["live"]["secret_key"]).get("/v1/account")
+    assert response.json() == {**response.json(), "id": merchant.id, "livemode": True}
+
+
+def test_demo_merchant_is_created_once():
+    first, second = io.StringIO(), io.StringIO()
+
+    call_command("demo_merchant", stdout=first)
+    call_command("demo_merchant", stdout=second)
+
+    assert "sk_test_" in first.getvalue()
+    assert "sk_test_" not in second.getvalue()
+    assert Merchant.objects.count() == 1
+
+
+def test_roll_api_key_command_prints_a_working_new_key(merchant, keys, client_for):
+    out = io.StringIO()
+
+    call_command("roll_api_key", "--merchant", merchant.id, "--grace", "0", stdout=out)
+
+    new_key = re.search(r"sk_test_[A-Za-z0-9]{32}", out.getvalue()).group()
+    assert client_for(new_key).get("/v1/account").status_code == 200
+    assert client_for(keys["test_secret"]).get("/v1/account").status_code == 401
