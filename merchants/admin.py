@@ -36,6 +36,9 @@ class MerchantAdmin(admin.ModelAdmin):
                       service=lambda m, **kw: services.merchant_close(merchant=m, **kw)),
     ]  # fmt: skip
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
     def get_fields(self, request, obj=None):
         return ["id", "name", "email", "status", "created_at"] if obj else ["name", "email"]
 

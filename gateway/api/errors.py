@@ -139,7 +139,11 @@ def _as_api_error(exc: Exception) -> ApiError | None:
         return validation_error(exc)
     if isinstance(exc, drf.ParseError):
         return InvalidRequestError("The request body is not valid JSON.", code="parse_error")
-    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+    if isinstance(exc, drf.NotAuthenticated):
+        return AuthenticationError(
+            "You did not provide an API key. Send `Authorization: Bearer sk_test_...`."
+        )
+    if isinstance(exc, drf.AuthenticationFailed):
         return AuthenticationError(str(exc.detail))
     if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
         return ForbiddenError(str(getattr(exc, "detail", "")) or "Permission denied.")

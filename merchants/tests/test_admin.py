@@ -1,0 +1,69 @@
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from gateway.audit import AuditLog
+from merchants.models import ApiKey, Merchant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    user = User.objects.create_superuser("alice", "alice@ops.test", "a-long-password-123")
+    client.force_login(user)
+    return client
+
+
+def test_adding_a_key_in_the_admin_shows_its_secret_once(staff_client, merchant, client_for):
+    response = staff_client.post(
+        "/admin/merchants/apikey/add/",
+        {"merchant": merchant.pk, "kind": "secret", "livemode": "on"},
+    )
+
+    assert response.status_code == 200
+    plaintext = re.search(rb"sk_live_[A-Za-z0-9]{32}", response.content).group().decode()
+    assert client_for(plaintext).get("/v1/account").json()["livemode"] is True
+    listing = staff_client.get("/admin/merchants/apikey/")
+    detail = staff_client.get(f"/admin/merchants/apikey/{ApiKey.objects.first().pk}/change/")
+    for page in (listing, detail):
+        assert plaintext.encode() not in page.content
+    assert AuditLog.objects.filter(action="api_key.created", actor="admin:alice").exists()
+
+
+def test_adding_a_merchant_in_the_admin_activates_it_and_shows_its_keys(staff_client):
+    response = staff_client.post(
+        "/admin/merchants/merchant/add/", {"name": "Zed", "email": "z@zed.test"}
+    )
+
+    assert response.status_code == 200
+    assert len(re.findall(rb"[sp]k_(?:test|live)_[A-Za-z0-9]{32}", response.content)) == 4
+    assert Merchant.objects.get(name="Zed").status == "active"
+
+
+def test_suspending_from_the_admin_asks_for_a_reason_and_audits_it(staff_client, merchant):
+    action = {"action": "suspend", "_selected_action": [merchant.pk]}
+
+    confirm_page = staff_client.post("/admin/merchants/merchant/", action)
+    done = staff_client.post(
+        "/admin/merchants/merchant/", {**action, "confirm": "yes", "reason": "chargebacks"}
+    )
+
+    assert b"reason" in confirm_page.content
+    assert done.status_code == 302
+    merchant.refresh_from_db()
+    assert merchant.status == "suspended"
+    audit = AuditLog.objects.get(action="merchant.suspend")
+    assert (audit.actor, audit.reason) == ("admin:alice", "chargebacks")
+
+
+def test_revoking_from_the_admin_needs_the_reason(staff_client, keys, client_for, merchant):
+    key = ApiKey.objects.get(merchant=merchant, kind="secret", livemode=False)
+    action = {"action": "revoke", "_selected_action": [key.pk], "confirm": "yes"}
+
+    staff_client.post("/admin/merchants/apikey/", {**action, "reason": ""})
+    assert client_for(keys["test_secret"]).get("/v1/account").status_code == 200
+    staff_client.post("/admin/merchants/apikey/", {**action, "reason": "leaked in a log"})
+
+    assert client_for(keys["test_secret"]).get("/v1/account").status_code == 401
