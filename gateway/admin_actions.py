@@ -22,8 +22,14 @@ def admin_actor(request) -> str:
     return f"admin:{request.user.get_username()}"
 
 
-def reason_action(*, name: str, label: str, permission: str, service: Callable,
-                  extra_form: type[forms.Form] | None = None):  # fmt: skip
+def reason_action(
+    *,
+    name: str,
+    label: str,
+    permission: str,
+    service: Callable,
+    extra_form: type[forms.Form] | None = None,
+):
     """Build an admin action that asks for a reason, then calls
     `service(obj, actor=..., reason=..., **extra_fields)` for each selected object."""
     form_class = type("ActionForm", (ReasonForm, extra_form), {}) if extra_form else ReasonForm

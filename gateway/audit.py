@@ -27,8 +27,15 @@ class AuditLog(models.Model):
         return f"{self.actor} {self.action} {self.object_id}"
 
 
-def audit_record(*, actor: str, action: str, obj: models.Model, reason: str = "",
-                 merchant_id: str = "", data: dict | None = None) -> AuditLog:  # fmt: skip
+def audit_record(
+    *,
+    actor: str,
+    action: str,
+    obj: models.Model,
+    reason: str = "",
+    merchant_id: str = "",
+    data: dict | None = None,
+) -> AuditLog:
     """Write one audit row; call inside the transaction that makes the change."""
     return AuditLog.objects.create(
         actor=actor,

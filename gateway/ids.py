@@ -16,10 +16,27 @@ ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 BODY_LENGTH = 26
 PREFIXES = frozenset(
     {
-        "mer", "cus", "pm", "pay", "re", "evt", "we", "prod", "price", "sub", "in",
-        "dp", "po", "txn", "pa", "req", "op", "iar", "rr",
+        "mer",
+        "cus",
+        "pm",
+        "pay",
+        "re",
+        "evt",
+        "we",
+        "prod",
+        "price",
+        "sub",
+        "in",
+        "dp",
+        "po",
+        "txn",
+        "pa",
+        "req",
+        "op",
+        "iar",
+        "rr",
     }
-)  # fmt: skip
+)
 
 
 def _encode(value: int) -> str:

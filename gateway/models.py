@@ -1,5 +1,7 @@
 """Models of the shared kernel (each lives in its own module)."""
 
 from gateway.audit import AuditLog
+from gateway.events import Event
+from gateway.idempotency import IdempotencyKey
 
-__all__ = ["AuditLog"]
+__all__ = ["AuditLog", "Event", "IdempotencyKey"]

@@ -21,10 +21,14 @@ def role_permissions(role: str):
     if role == "admin":
         return Permission.objects.all()
     grants = _ROLE_GRANTS.get(role, {})
-    wanted = [p for p in Permission.objects.select_related("content_type")
-              if p.codename.startswith("view_")
-              or any(p.codename.startswith(f"{verb}_") for verb in
-                     grants.get(p.content_type.app_label, ()))]  # fmt: skip
+    wanted = [
+        p
+        for p in Permission.objects.select_related("content_type")
+        if p.codename.startswith("view_")
+        or any(
+            p.codename.startswith(f"{verb}_") for verb in grants.get(p.content_type.app_label, ())
+        )
+    ]
     return wanted
 
 

@@ -27,14 +27,25 @@ class MerchantAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "status", "created_at"]
     inlines = [ApiKeyInline]
     actions = [
-        reason_action(name="suspend", label="Suspend merchants", permission="change",
-                      service=lambda m, **kw: services.merchant_suspend(merchant=m, **kw)),
-        reason_action(name="activate", label="Activate or reinstate merchants",
-                      permission="change",
-                      service=lambda m, **kw: services.merchant_activate(merchant=m, **kw)),
-        reason_action(name="close", label="Close merchants", permission="change",
-                      service=lambda m, **kw: services.merchant_close(merchant=m, **kw)),
-    ]  # fmt: skip
+        reason_action(
+            name="suspend",
+            label="Suspend merchants",
+            permission="change",
+            service=lambda m, **kw: services.merchant_suspend(merchant=m, **kw),
+        ),
+        reason_action(
+            name="activate",
+            label="Activate or reinstate merchants",
+            permission="change",
+            service=lambda m, **kw: services.merchant_activate(merchant=m, **kw),
+        ),
+        reason_action(
+            name="close",
+            label="Close merchants",
+            permission="change",
+            service=lambda m, **kw: services.merchant_close(merchant=m, **kw),
+        ),
+    ]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
@@ -77,15 +88,27 @@ def _issued_keys_response(request, model_admin, issued) -> TemplateResponse:
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "merchant", "kind", "livemode", "created_at", "expires_at",
-                    "revoked_at"]  # fmt: skip
+    list_display = [
+        "prefix",
+        "merchant",
+        "kind",
+        "livemode",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = ["kind", "livemode"]
     search_fields = ["prefix", "merchant__id", "merchant__name"]
     list_select_related = ["merchant"]
-    actions = ["roll", reason_action(
-        name="revoke", label="Revoke keys", permission="change",
-        service=lambda k, **kw: services.api_key_revoke(api_key=k, **kw),
-    )]  # fmt: skip
+    actions = [
+        "roll",
+        reason_action(
+            name="revoke",
+            label="Revoke keys",
+            permission="change",
+            service=lambda k, **kw: services.api_key_revoke(api_key=k, **kw),
+        ),
+    ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -95,8 +118,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["prefix", "merchant", "kind", "livemode", "created_at", "expires_at",
-                "revoked_at"]  # fmt: skip
+        return ["prefix", "merchant", "kind", "livemode", "created_at", "expires_at", "revoked_at"]
 
     def get_exclude(self, request, obj=None):
         return ["key_hash"]
@@ -105,9 +127,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             return  # keys are immutable; roll or revoke them instead
         issued = services.api_key_create(
-            merchant=obj.merchant, kind=obj.kind, livemode=obj.livemode,
+            merchant=obj.merchant,
+            kind=obj.kind,
+            livemode=obj.livemode,
             actor=admin_actor(request),
-        )  # fmt: skip
+        )
         obj.__dict__.update({k: v for k, v in issued.api_key.__dict__.items() if k != "_state"})
         obj._state.adding = False
         request._issued_keys = [issued]

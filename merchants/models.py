@@ -83,3 +83,24 @@ class ApiKey(models.Model):
     def is_usable(self, *, at=None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class FeeRule(models.Model):
+    """The merchant's processing fee in one currency (or every currency, when blank):
+    `percent_bps` basis points of the amount plus `fixed_minor` minor units."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="fee_rules")
+    currency = models.CharField(max_length=3, blank=True, help_text="blank: any currency")
+    percent_bps = models.PositiveIntegerField(default=290)
+    fixed_minor = models.PositiveBigIntegerField(default=30)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "currency"], name="fee_rule_unique"),
+            models.CheckConstraint(
+                condition=models.Q(percent_bps__lte=10_000), name="fee_rule_percent_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.percent_bps / 100:.2f}% + {self.fixed_minor} ({self.currency or 'any'})"

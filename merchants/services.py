@@ -33,8 +33,9 @@ def api_key_create(*, merchant: Merchant, kind: str, livemode: bool, actor: str)
                     prefix=keys.lookup_prefix(plaintext),
                     key_hash=keys.key_hash(plaintext),
                 )
-                audit_record(actor=actor, action="api_key.created", obj=api_key,
-                             merchant_id=merchant.id)  # fmt: skip
+                audit_record(
+                    actor=actor, action="api_key.created", obj=api_key, merchant_id=merchant.id
+                )
             return IssuedKey(api_key, plaintext)
         except IntegrityError:
             continue
@@ -73,9 +74,13 @@ def api_key_roll(*, api_key: ApiKey, grace: timedelta = timedelta(0), actor: str
         raise ValueError("only a usable key can be rolled")
     api_key.expires_at = timezone.now() + grace
     api_key.save(update_fields=["expires_at"])
-    audit_record(actor=actor, action="api_key.rolled", obj=api_key,
-                 merchant_id=api_key.merchant_id,
-                 data={"grace_seconds": int(grace.total_seconds())})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="api_key.rolled",
+        obj=api_key,
+        merchant_id=api_key.merchant_id,
+        data={"grace_seconds": int(grace.total_seconds())},
+    )
     return api_key_create(
         merchant=api_key.merchant, kind=api_key.kind, livemode=api_key.livemode, actor=actor
     )
@@ -89,8 +94,13 @@ def api_key_revoke(*, api_key: ApiKey, actor: str, reason: str = "") -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_key.revoked", obj=api_key,
-                     merchant_id=api_key.merchant_id, reason=reason)  # fmt: skip
+        audit_record(
+            actor=actor,
+            action="api_key.revoked",
+            obj=api_key,
+            merchant_id=api_key.merchant_id,
+            reason=reason,
+        )
     return api_key
 
 
@@ -99,8 +109,13 @@ def _merchant_transition(merchant: Merchant, name: str, *, actor: str, reason: s
         merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
         getattr(merchant, name)()
         merchant.save()
-        audit_record(actor=actor, action=f"merchant.{name}", obj=merchant,
-                     merchant_id=merchant.id, reason=reason)  # fmt: skip
+        audit_record(
+            actor=actor,
+            action=f"merchant.{name}",
+            obj=merchant,
+            merchant_id=merchant.id,
+            reason=reason,
+        )
     return merchant
 
 

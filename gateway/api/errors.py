@@ -24,8 +24,15 @@ class ApiError(Exception):
     type = "invalid_request_error"
     code = "invalid_request"
 
-    def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
-                 status: int | None = None, **extra: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        status: int | None = None,
+        **extra: str,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:

@@ -66,14 +66,28 @@ class CursorListPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         def param(name, schema, description):
-            return {"name": name, "required": False, "in": "query",
-                    "description": description, "schema": schema}  # fmt: skip
+            return {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": schema,
+            }
 
         return [
-            param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                  "How many objects to return, 1 to 100 (default 10)."),
-            param("starting_after", {"type": "string"},
-                  "An object id: return the objects created before it."),
-            param("ending_before", {"type": "string"},
-                  "An object id: return the objects created after it."),
-        ]  # fmt: skip
+            param(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                "How many objects to return, 1 to 100 (default 10).",
+            ),
+            param(
+                "starting_after",
+                {"type": "string"},
+                "An object id: return the objects created before it.",
+            ),
+            param(
+                "ending_before",
+                {"type": "string"},
+                "An object id: return the objects created after it.",
+            ),
+        ]

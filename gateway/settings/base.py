@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django_prometheus",
     "gateway",
     "merchants",
+    "simulator",
+    "payments",
 ]
 
 MIDDLEWARE = [

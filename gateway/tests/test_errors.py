@@ -35,8 +35,9 @@ def test_404_unknown_path_with_and_without_key(api_client, test_client, path):
 
 
 def test_405_wrong_method(test_client):
-    assert_json_error(test_client.delete("/v1/account"), 405, "invalid_request_error",
-                      "method_not_allowed")  # fmt: skip
+    assert_json_error(
+        test_client.delete("/v1/account"), 405, "invalid_request_error", "method_not_allowed"
+    )
 
 
 def test_415_non_json_body(test_client):

@@ -23,9 +23,20 @@ def test_unknown_prefix_is_refused():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("usd", "usd"), ("USD", "usd"), ("JpY", "jpy"), ("kwd", "kwd"), ("XXX", None),
-     ("US", None), ("ÜSD", None), ("", None), ("usd\x00", None), (840, None), (None, None)],
-)  # fmt: skip
+    [
+        ("usd", "usd"),
+        ("USD", "usd"),
+        ("JpY", "jpy"),
+        ("kwd", "kwd"),
+        ("XXX", None),
+        ("US", None),
+        ("ÜSD", None),
+        ("", None),
+        ("usd\x00", None),
+        (840, None),
+        (None, None),
+    ],
+)
 def test_currencies_are_iso_4217_case_insensitive(raw, expected):
     assert normalize_currency(raw) == expected
 

@@ -27,8 +27,9 @@ def assert_auth_error(response, code: str) -> None:
 
 
 @pytest.mark.parametrize("key_name, livemode", [("test_secret", False), ("live_secret", True)])
-def test_valid_secret_key_returns_the_account_in_its_mode(client_for, keys, merchant, key_name,
-                                                          livemode):  # fmt: skip
+def test_valid_secret_key_returns_the_account_in_its_mode(
+    client_for, keys, merchant, key_name, livemode
+):
     response = client_for(keys[key_name]).get("/v1/account")
 
     assert response.status_code == 200

@@ -20,8 +20,9 @@ KEY = {
 def test_create_merchant_json_prints_exactly_one_object_of_the_documented_shape(client_for):
     out = io.StringIO()
 
-    call_command("create_merchant", "--name", "Bolt", "--email", "b@bolt.test", "--json",
-                 stdout=out)  # fmt: skip
+    call_command(
+        "create_merchant", "--name", "Bolt", "--email", "b@bolt.test", "--json", stdout=out
+    )
 
     document = json.loads(out.getvalue())  # fails if anything else was printed
     assert set(document) == {"id", "name", "test", "live"}

@@ -22,5 +22,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo merchant {merchant.id} created."))
         self.stdout.write(f"  test secret key:      {issued['test_secret'].plaintext}")
         self.stdout.write(f"  test publishable key: {issued['test_publishable'].plaintext}")
-        self.stdout.write("Shown once. Try: curl -H 'Authorization: Bearer <secret key>' "
-                          "http://127.0.0.1:8000/v1/account")  # fmt: skip
+        self.stdout.write(
+            "Shown once. Try: curl -H 'Authorization: Bearer <secret key>' "
+            "http://127.0.0.1:8000/v1/account"
+        )

@@ -1,0 +1,330 @@
+"""Customers, the card vault, payments, refunds and provider operations.
+
+Transitions only change this row's fields: no I/O, no saving, no events. Services
+lock the row, run the transition, save, post to the ledger and emit the event in one
+transaction. Amounts are integers in the currency's minor unit (`*_minor`).
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from gateway.ids import PrefixedIdField
+from payments.enums import (
+    CancellationReason,
+    CaptureMethod,
+    OperationKind,
+    OperationStatus,
+    PaymentStatus,
+    RefundReason,
+    RefundStatus,
+)
+
+S = PaymentStatus
+
+
+class MerchantScopedQuerySet(models.QuerySet):
+    def for_merchant(self, merchant, *, livemode: bool):
+        """Only what this merchant owns in this mode: the basis of every API lookup."""
+        return self.filter(merchant=merchant, livemode=livemode)
+
+
+class Customer(models.Model):
+    """A merchant's customer. E-mail, name and phone are sealed in the vault."""
+
+    id = PrefixedIdField(prefix="cus")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    livemode = models.BooleanField()
+    pii_ciphertext = models.BinaryField(help_text="AES-GCM sealed JSON: email, name, phone")
+    description = models.CharField(max_length=500, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    default_payment_method = models.ForeignKey(
+        "PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MerchantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["merchant", "livemode", "-id"], name="customer_list")]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class PaymentMethod(models.Model):
+    """A tokenized card. The PAN exists only as vault ciphertext; the CVC never here."""
+
+    id = PrefixedIdField(prefix="pm")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    livemode = models.BooleanField()
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment_methods"
+    )
+    type = models.CharField(max_length=16, default="card")
+    card_brand = models.CharField(max_length=16)
+    card_last4 = models.CharField(max_length=4)
+    card_exp_month = models.PositiveSmallIntegerField()
+    card_exp_year = models.PositiveSmallIntegerField()
+    card_fingerprint = models.CharField(max_length=64, help_text="keyed hash, per merchant")
+    card_global_fingerprint = models.CharField(
+        max_length=64, db_index=True, help_text="keyed hash across merchants; never exposed"
+    )
+    card_country = models.CharField(max_length=2, blank=True)
+    card_funding = models.CharField(max_length=16, default="credit")
+    card_ciphertext = models.BinaryField(help_text="AES-GCM sealed PAN")
+    billing_ciphertext = models.BinaryField(help_text="AES-GCM sealed billing details")
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MerchantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["merchant", "livemode", "-id"], name="payment_method_list"),
+            models.Index(fields=["merchant", "card_fingerprint"], name="payment_method_fp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_brand} •••• {self.card_last4}"
+
+
+class Payment(ConcurrentTransitionMixin, models.Model):
+    id = PrefixedIdField(prefix="pay")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    livemode = models.BooleanField()
+    status = FSMField(choices=S.choices, default=S.CREATED, protected=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    amount_capturable_minor = models.BigIntegerField(default=0)
+    amount_received_minor = models.BigIntegerField(default=0)
+    amount_refunded_minor = models.BigIntegerField(
+        default=0, help_text="succeeded and pending refunds"
+    )
+    fee_minor = models.BigIntegerField(default=0)
+    capture_method = models.CharField(
+        max_length=10, choices=CaptureMethod.choices, default=CaptureMethod.AUTOMATIC
+    )
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT)
+    payment_method = models.ForeignKey(
+        PaymentMethod, null=True, blank=True, on_delete=models.PROTECT
+    )
+    provider = models.CharField(max_length=16, default="simulator")
+    provider_reference = models.CharField(max_length=100, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    next_action = models.JSONField(null=True, blank=True)
+    risk = models.JSONField(null=True, blank=True)
+    description = models.CharField(max_length=1000, blank=True)
+    statement_descriptor = models.CharField(max_length=22, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    return_url = models.URLField(max_length=2000, blank=True)
+    client_secret = models.CharField(max_length=80)
+    off_session = models.BooleanField(default=False)
+    simulate = models.CharField(max_length=24, blank=True)
+    cancellation_reason = models.CharField(
+        max_length=24, choices=CancellationReason.choices, blank=True
+    )
+    idempotency_key = models.ForeignKey(
+        "gateway.IdempotencyKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    authorized_at = models.DateTimeField(null=True, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MerchantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["merchant", "livemode", "-id"], name="payment_list"),
+            models.Index(
+                fields=["merchant", "livemode", "status", "-id"], name="payment_list_status"
+            ),
+            models.Index(
+                fields=["authorized_at"],
+                condition=Q(status="authorized"),
+                name="payment_authorized_at",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_refunded_minor__gte=0)
+                & Q(amount_refunded_minor__lte=F("amount_received_minor"))
+                & Q(amount_received_minor__lte=F("amount_minor"))
+                & Q(amount_capturable_minor__gte=0)
+                & Q(amount_capturable_minor__lte=F("amount_minor")),
+                name="payment_amounts_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def amount_refundable_minor(self) -> int:
+        return self.amount_received_minor - self.amount_refunded_minor
+
+    # --- transitions (pure: fields of this row only) ------------------------------------
+
+    @transition(field=status, source=S.CREATED, target=S.PROCESSING)
+    def begin_authorization(self) -> None:
+        """The authorization is reserved; the provider has not answered yet."""
+
+    @transition(field=status, source=[S.PROCESSING, S.IN_REVIEW], target=S.AUTHORIZED)
+    def authorize(self, *, provider_reference: str) -> None:
+        self.provider_reference = provider_reference
+        self.amount_capturable_minor = self.amount_minor
+        self.authorized_at = timezone.now()
+        self.next_action = None
+
+    @transition(field=status, source=S.PROCESSING, target=S.REQUIRES_ACTION)
+    def require_action(self, *, provider_reference: str, next_action: dict) -> None:
+        self.provider_reference = provider_reference
+        self.next_action = next_action
+
+    @transition(field=status, source=[S.PROCESSING, S.AUTHORIZED, S.IN_REVIEW], target=S.CAPTURED)
+    def capture(self, *, amount_minor: int, fee_minor: int, provider_reference: str = "") -> None:
+        """Record the capture of `amount_minor`; any uncaptured rest is released."""
+        self.provider_reference = provider_reference or self.provider_reference
+        self.amount_received_minor = amount_minor
+        self.amount_capturable_minor = 0
+        self.fee_minor = fee_minor
+        now = timezone.now()
+        self.authorized_at = self.authorized_at or now
+        self.captured_at = now
+        self.next_action = None
+
+    @transition(
+        field=status,
+        source=[S.CREATED, S.PROCESSING, S.REQUIRES_ACTION, S.IN_REVIEW],
+        target=S.FAILED,
+    )
+    def fail(self, *, code: str, message: str) -> None:
+        self.failure_code = code
+        self.failure_message = message
+        self.amount_capturable_minor = 0
+        self.next_action = None
+
+    @transition(
+        field=status,
+        source=[S.CREATED, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW],
+        target=S.CANCELED,
+    )
+    def cancel(self, *, reason: str = "") -> None:
+        self.cancellation_reason = reason
+        self.amount_capturable_minor = 0
+        self.canceled_at = timezone.now()
+        self.next_action = None
+
+    @transition(field=status, source=[S.CREATED, S.AUTHORIZED], target=S.IN_REVIEW)
+    def hold_for_review(self) -> None:
+        """Fraud screening wants a person to look before money moves."""
+
+    @transition(
+        field=status,
+        source=[S.CAPTURED, S.PARTIALLY_REFUNDED],
+        target=RETURN_VALUE(S.PARTIALLY_REFUNDED, S.REFUNDED),
+    )
+    def settle_refund(self, *, refunded_succeeded_minor: int) -> str:
+        """A refund succeeded; fully refunded once succeeded refunds reach the capture."""
+        if refunded_succeeded_minor >= self.amount_received_minor:
+            return S.REFUNDED
+        return S.PARTIALLY_REFUNDED
+
+
+class Refund(ConcurrentTransitionMixin, models.Model):
+    id = PrefixedIdField(prefix="re")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    livemode = models.BooleanField()
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    status = FSMField(choices=RefundStatus.choices, default=RefundStatus.PENDING, protected=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=24, choices=RefundReason.choices, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=100, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MerchantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["merchant", "livemode", "-id"], name="refund_list")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.SUCCEEDED)
+    def succeed(self, *, provider_reference: str) -> None:
+        self.provider_reference = provider_reference
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.FAILED)
+    def fail(self, *, reason: str) -> None:
+        self.failure_reason = reason
+
+
+class ProviderOperation(models.Model):
+    """One call to a provider, reserved before the call and resolved after it.
+
+    `idempotency_key` is sent to the provider, so asking again (after a timeout, a
+    crash or a retry) can never execute the operation twice upstream.
+    """
+
+    id = PrefixedIdField(prefix="op")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="operations")
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="operations"
+    )
+    kind = models.CharField(max_length=12, choices=OperationKind.choices)
+    status = models.CharField(
+        max_length=16, choices=OperationStatus.choices, default=OperationStatus.PENDING
+    )
+    provider = models.CharField(max_length=16)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    amount_minor = models.BigIntegerField(null=True, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="operation_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.payment_id} ({self.status})"
+
+
+# The ledger's models live in payments/ledger.py beside ledger_post(); importing them
+# here registers them with the app.
+from payments.ledger import LedgerEntry, LedgerTransaction  # noqa: E402
+
+__all__ = [
+    "Customer",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "Payment",
+    "PaymentMethod",
+    "ProviderOperation",
+    "Refund",
+]
