@@ -8,6 +8,7 @@ from gateway.api import views as api_views
 api_v1 = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("", include("merchants.api.urls")),
+    path("", include("payments.api.urls")),
     re_path(r"^.*$", api_views.not_found, name="api-not-found"),
 ]
 

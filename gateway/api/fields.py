@@ -1,8 +1,14 @@
-"""Serializer fields shared by every app's API."""
+"""Serializer fields and the strict input serializer shared by every app's API."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from gateway.money import MAX_AMOUNT, MIN_AMOUNT, normalize_currency
+
+METADATA_MAX_KEYS = 50
+METADATA_MAX_KEY_LENGTH = 40
+METADATA_MAX_VALUE_LENGTH = 500
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -11,3 +17,109 @@ class UnixTimestampField(serializers.ReadOnlyField):
 
     def to_representation(self, value) -> int | None:
         return None if value is None else int(value.timestamp())
+
+
+@extend_schema_field({"type": "integer", "minimum": MIN_AMOUNT, "maximum": MAX_AMOUNT})
+class AmountField(serializers.Field):
+    """A JSON integer of minor units from 1 to 99,999,999: no floats, strings or booleans."""
+
+    default_error_messages = {
+        "invalid": "Amounts are JSON integers in the currency's minor unit.",
+        "too_small": f"Amounts must be at least {MIN_AMOUNT}.",
+        "too_large": f"Amounts must be at most {MAX_AMOUNT:,}.",
+    }
+
+    def to_internal_value(self, data) -> int:
+        if type(data) is not int:
+            raise serializers.ValidationError(
+                self.error_messages["invalid"], code="parameter_invalid_integer"
+            )
+        if data < MIN_AMOUNT:
+            raise serializers.ValidationError(
+                self.error_messages["too_small"], code="amount_too_small"
+            )
+        if data > MAX_AMOUNT:
+            raise serializers.ValidationError(
+                self.error_messages["too_large"], code="amount_too_large"
+            )
+        return data
+
+    def to_representation(self, value) -> int:
+        return value
+
+
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 3, "example": "usd"})
+class CurrencyField(serializers.Field):
+    """An ISO 4217 code, any case in, lower case out."""
+
+    def to_internal_value(self, data) -> str:
+        code = normalize_currency(data)
+        if code is None:
+            raise serializers.ValidationError(
+                "Not a supported ISO 4217 currency code.", code="invalid_currency"
+            )
+        return code
+
+    def to_representation(self, value) -> str:
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "maxLength": METADATA_MAX_VALUE_LENGTH},
+        "maxProperties": METADATA_MAX_KEYS,
+    }
+)
+class MetadataField(serializers.Field):
+    """At most 50 string keys of up to 40 characters, string values of up to 500."""
+
+    def to_internal_value(self, data) -> dict:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                "Metadata must be an object.", code="parameter_invalid"
+            )
+        if len(data) > METADATA_MAX_KEYS:
+            raise serializers.ValidationError(
+                f"Metadata can have at most {METADATA_MAX_KEYS} keys.", code="parameter_invalid"
+            )
+        for key, value in data.items():
+            if not key or len(key) > METADATA_MAX_KEY_LENGTH:
+                raise serializers.ValidationError(
+                    f"Metadata keys are 1 to {METADATA_MAX_KEY_LENGTH} characters.",
+                    code="parameter_invalid",
+                )
+            if not isinstance(value, str) or len(value) > METADATA_MAX_VALUE_LENGTH:
+                raise serializers.ValidationError(
+                    f"Metadata values are strings of at most {METADATA_MAX_VALUE_LENGTH} "
+                    "characters.",
+                    code="parameter_invalid",
+                )
+        return data
+
+    def to_representation(self, value) -> dict:
+        return value
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Input serializer that refuses parameters it does not declare (`parameter_unknown`),
+    so a client can never set `status`, `amount_refunded` or `livemode` by sending them."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["The request body must be a JSON object."]},
+                code="parameter_invalid",
+            )
+        unknown = [key for key in data if key not in self.fields]
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    unknown[0]: [
+                        serializers.ErrorDetail(
+                            "Received unknown parameter.", code="parameter_unknown"
+                        )
+                    ]
+                }
+            )
+        return super().to_internal_value(data)

@@ -115,6 +115,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # Server secret for the keyed hash of API keys. Rotating it invalidates every key.
 API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 
+# --- Vault ----------------------------------------------------------------------------
+# Key-encryption keys, `kid:base64(32 bytes)` comma-separated, the current one first;
+# older ones stay only to open what `manage.py rotate_keys` has not re-wrapped yet.
+VAULT_KEYS = env("VAULT_KEYS", default="")
+# Secret of the keyed card fingerprints (per merchant, and the internal global one).
+FINGERPRINT_KEY = env("FINGERPRINT_KEY", default="")
+
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"

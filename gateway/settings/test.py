@@ -1,11 +1,19 @@
 """Test settings: the database and Redis come from the environment when set."""
 
+import os
+import secrets
+
+from gateway.crypto import generate_key_setting
+
 from .base import *  # noqa: F403
 from .base import DATABASES, STATIC_ROOT, VAR_DIR, env
 
-# Throwaway values generated for the test run only.
-SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
-API_KEY_HASH_SECRET = "test-only-api-key-hash-secret"  # noqa: S105
+# Throwaway secrets generated afresh for each test run; processes the tests start (a
+# Celery worker, a web server) receive them through the environment.
+SECRET_KEY = env("SECRET_KEY", default="") or secrets.token_urlsafe(48)
+API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default="") or secrets.token_urlsafe(48)
+VAULT_KEYS = env("VAULT_KEYS", default="") or generate_key_setting("test1")
+FINGERPRINT_KEY = env("FINGERPRINT_KEY", default="") or secrets.token_urlsafe(48)
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
@@ -17,6 +25,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so tests can close and reopen connections and threads share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test process, so parallel runs in one checkout do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it

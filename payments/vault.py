@@ -1,0 +1,43 @@
+"""What the vault seals on payments' rows: card numbers, billing details, customer PII.
+
+Every value is sealed with envelope encryption (gateway.crypto) and bound to its
+row's id, so a ciphertext moved to another row does not open.
+"""
+
+import json
+
+from gateway import crypto
+from payments.models import Customer, PaymentMethod
+
+
+def _seal_json(value: dict, *, row_id: str) -> bytes:
+    return crypto.seal(json.dumps(value, separators=(",", ":")).encode(), aad=row_id.encode())
+
+
+def _unseal_json(blob: bytes, *, row_id: str) -> dict:
+    return json.loads(crypto.unseal(blob, aad=row_id.encode()))
+
+
+def seal_card(payment_method: PaymentMethod, *, number: str, billing_details: dict) -> None:
+    payment_method.card_ciphertext = crypto.seal(number.encode(), aad=payment_method.id.encode())
+    payment_method.billing_ciphertext = _seal_json(billing_details, row_id=payment_method.id)
+
+
+def card_number(payment_method: PaymentMethod) -> str:
+    """The PAN, for the provider call only: never log, store or return it."""
+    return crypto.unseal(payment_method.card_ciphertext, aad=payment_method.id.encode()).decode()
+
+
+def billing_details(payment_method: PaymentMethod) -> dict:
+    return _unseal_json(payment_method.billing_ciphertext, row_id=payment_method.id)
+
+
+def seal_customer_pii(customer: Customer, *, email: str, name: str, phone: str) -> None:
+    customer.pii_ciphertext = _seal_json(
+        {"email": email, "name": name, "phone": phone}, row_id=customer.id
+    )
+
+
+def customer_pii(customer: Customer) -> dict:
+    """{"email", "name", "phone"} (empty strings when not given)."""
+    return _unseal_json(customer.pii_ciphertext, row_id=customer.id)
