@@ -5,9 +5,10 @@ change that rolled back, and a change can never commit without its event. Delive
 to merchants reads from this table (`dispatched_at` marks what has been handed over).
 """
 
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
+from gateway.db import in_transaction
 from gateway.ids import PrefixedIdField
 from gateway.logging import request_id_var
 
@@ -44,7 +45,7 @@ class Event(models.Model):
 
 def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -> Event:
     """Record that `snapshot["id"]` changed; call inside the transaction of the change."""
-    if not connection.in_atomic_block:
+    if not in_transaction():
         raise RuntimeError("event_emit must run inside the transaction of the change")
     return Event.objects.create(
         merchant_id=merchant_id,

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from gateway.api.errors import CardError
 from gateway.logging import luhn_valid
 
 
-class CardValidationError(ValueError):
+class CardValidationError(CardError):
+    """Bad card data: a 402 `card_error` naming the parameter (SPEC §5)."""
+
     def __init__(self, code: str, param: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.param, self.message = code, param, message
+        super().__init__(message, code=code, param=param)
 
 
 @dataclass(frozen=True)

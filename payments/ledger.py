@@ -14,10 +14,11 @@ new, reversing transactions.
 
 from collections import defaultdict
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from gateway.db import in_transaction
 from gateway.ids import PrefixedIdField
 
 
@@ -105,7 +106,7 @@ def ledger_post(
     description: str = "",
 ) -> LedgerTransaction:
     """Write one balanced transaction. Runs inside the caller's transaction."""
-    if not connection.in_atomic_block:
+    if not in_transaction():
         raise RuntimeError("ledger_post must run inside the transaction of the change")
     entries = [(account, amount) for account, amount in entries if amount]
     if not entries or sum(amount for _, amount in entries) != 0:

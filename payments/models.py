@@ -296,6 +296,7 @@ class ProviderOperation(models.Model):
     provider = models.CharField(max_length=16)
     idempotency_key = models.CharField(max_length=100, unique=True)
     amount_minor = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=24, blank=True, help_text="why it was requested")
     provider_reference = models.CharField(max_length=100, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
@@ -309,6 +310,14 @@ class ProviderOperation(models.Model):
             models.Index(
                 fields=["created_at"], condition=Q(status="pending"), name="operation_pending"
             ),
+        ]
+        constraints = [
+            # Authorize, capture and void exclude each other; refunds may overlap.
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(status="pending") & ~Q(kind="refund"),
+                name="operation_one_pending_per_payment",
+            )
         ]
 
     def __str__(self) -> str:

@@ -115,6 +115,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # Server secret for the keyed hash of API keys. Rotating it invalidates every key.
 API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 
+# --- Payments -------------------------------------------------------------------------
+# Where cardholders reach hosted pages (3-D Secure challenge, checkout, receipts).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Days an authorization can be captured; after that a beat task cancels it.
+AUTHORIZATION_WINDOW_DAYS = env.int("AUTHORIZATION_WINDOW_DAYS", default=7)
+# Seconds a provider operation may stay without an answer before the resolver asks.
+PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
+
 # --- Vault ----------------------------------------------------------------------------
 # Key-encryption keys, `kid:base64(32 bytes)` comma-separated, the current one first;
 # older ones stay only to open what `manage.py rotate_keys` has not re-wrapped yet.

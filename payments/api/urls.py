@@ -1,5 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
+from payments.api.payments import PaymentViewSet
+from payments.api.refunds import RefundViewSet
+
 router = SimpleRouter(trailing_slash=False)
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("refunds", RefundViewSet, basename="refund")
 
 urlpatterns = router.urls

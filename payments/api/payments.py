@@ -1,0 +1,201 @@
+"""`/v1/payments`: create, confirm, capture, cancel, refund, retrieve, list."""
+
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from gateway.api.base import ApiViewSet
+from gateway.api.errors import ForbiddenError
+from gateway.api.fields import AmountField, CurrencyField, MetadataField, StrictInputSerializer
+from gateway.api.filters import choice_filter, created_filter
+from merchants.permissions import IsAnyKey, IsSecretKey, MerchantIsActive
+from payments.enums import CancellationReason, CaptureMethod, PaymentStatus, SimulateScenario
+from payments.models import Payment
+from payments.representations import PaymentSerializer, RefundSerializer
+from payments.services import payments as payment_services
+from payments.services.refunds import refund_create
+
+from .refunds import RefundParamsSerializer
+
+PROVIDERS = ["simulator", "stripe", "paypal"]
+
+
+class PaymentMethodDataSerializer(StrictInputSerializer):
+    type = serializers.ChoiceField(choices=["card"])
+    card = serializers.DictField(help_text="{number, exp_month, exp_year, cvc}")
+    billing_details = serializers.DictField(required=False)
+
+
+class RiskContextSerializer(StrictInputSerializer):
+    ip_address = serializers.IPAddressField(required=False)
+    user_agent = serializers.CharField(required=False, max_length=500)
+    device_id = serializers.CharField(required=False, max_length=200)
+    billing_country = serializers.CharField(required=False, min_length=2, max_length=2)
+    email = serializers.EmailField(required=False)
+
+
+class PaymentCreateInputSerializer(StrictInputSerializer):
+    amount = AmountField()
+    currency = CurrencyField()
+    payment_method = serializers.CharField(required=False, max_length=40)
+    payment_method_data = PaymentMethodDataSerializer(required=False)
+    customer = serializers.CharField(required=False, max_length=40)
+    capture_method = serializers.ChoiceField(
+        choices=CaptureMethod.choices, default=CaptureMethod.AUTOMATIC
+    )
+    confirm = serializers.BooleanField(default=True)
+    description = serializers.CharField(required=False, max_length=1000, allow_blank=True)
+    statement_descriptor = serializers.CharField(required=False, max_length=22, allow_blank=True)
+    metadata = MetadataField(required=False)
+    return_url = serializers.URLField(required=False, max_length=2000)
+    provider = serializers.ChoiceField(choices=PROVIDERS, default="simulator")
+    simulate = serializers.ChoiceField(choices=SimulateScenario.choices, required=False)
+    off_session = serializers.BooleanField(default=False)
+    risk_context = RiskContextSerializer(required=False)
+
+    def validate(self, data):
+        if "payment_method" in data and "payment_method_data" in data:
+            raise serializers.ValidationError(
+                {"payment_method_data": "Send payment_method or payment_method_data, not both."}
+            )
+        return data
+
+
+class PaymentConfirmInputSerializer(StrictInputSerializer):
+    payment_method = serializers.CharField(required=False, max_length=40)
+    client_secret = serializers.CharField(required=False, max_length=100)
+
+
+class PaymentCaptureInputSerializer(StrictInputSerializer):
+    amount = AmountField(required=False)
+
+
+class PaymentCancelInputSerializer(StrictInputSerializer):
+    cancellation_reason = serializers.ChoiceField(
+        choices=[c for c in CancellationReason.values if c != "expired"], required=False
+    )
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("status", str, enum=PaymentStatus.values),
+    OpenApiParameter("customer", str),
+    OpenApiParameter("provider", str, enum=PROVIDERS),
+    *(
+        OpenApiParameter(f"created[{op}]", OpenApiTypes.INT, description="Unix seconds")
+        for op in ("gt", "gte", "lt", "lte")
+    ),
+]
+
+
+class PaymentViewSet(ApiViewSet):
+    def get_permissions(self):
+        if self.action == "confirm":
+            return [IsAnyKey(), MerchantIsActive()]
+        if self.action == "create":
+            return [IsSecretKey(), MerchantIsActive()]
+        return [IsSecretKey()]
+
+    def _payment(self, pk: str) -> Payment:
+        return self.owned(Payment.objects.select_related("payment_method"), pk, noun="payment")
+
+    @extend_schema(request=PaymentCreateInputSerializer, responses=PaymentSerializer)
+    def create(self, request):
+        """Create a payment; with `confirm` (default) it is authorized and, with automatic
+        capture (default), captured. Declines are a 402 `card_error` naming the payment."""
+        data = self.parse(PaymentCreateInputSerializer)
+        payment_method_data = data.get("payment_method_data")
+        payment = payment_services.payment_create(
+            merchant=self.merchant,
+            livemode=self.livemode,
+            amount_minor=data["amount"],
+            currency=data["currency"],
+            capture_method=data["capture_method"],
+            confirm=data["confirm"],
+            payment_method_id=data.get("payment_method"),
+            payment_method_data=dict(payment_method_data) if payment_method_data else None,
+            customer_id=data.get("customer"),
+            description=data.get("description", ""),
+            statement_descriptor=data.get("statement_descriptor", ""),
+            metadata=data.get("metadata"),
+            return_url=data.get("return_url", ""),
+            simulate=data.get("simulate", ""),
+            off_session=data["off_session"],
+            provider=data["provider"],
+            idempotency_key=getattr(request, "idempotency_key", None),
+        )
+        return Response(PaymentSerializer(payment).data)
+
+    @extend_schema(responses=PaymentSerializer)
+    def retrieve(self, request, pk=None):
+        return Response(PaymentSerializer(self._payment(pk)).data)
+
+    @extend_schema(parameters=LIST_PARAMETERS, responses=PaymentSerializer(many=True))
+    def list(self, request):
+        """Payments, newest first."""
+        params = request.query_params
+        filters = created_filter(params)
+        if status := choice_filter(params, "status", PaymentStatus.values):
+            filters["status"] = status
+        if provider := choice_filter(params, "provider", PROVIDERS):
+            filters["provider"] = provider
+        if customer := params.get("customer"):
+            filters["customer_id"] = customer
+        queryset = Payment.objects.for_merchant(self.merchant, livemode=self.livemode).filter(
+            **filters
+        )
+        return self.paginated_response(queryset, PaymentSerializer)
+
+    @extend_schema(request=PaymentConfirmInputSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Authorize a payment created with `confirm=false`. A publishable key may do
+        this with the payment's `client_secret`."""
+        data = self.parse(PaymentConfirmInputSerializer)
+        payment = self._payment(pk)
+        if not request.auth.is_secret and not constant_time_compare(
+            data.get("client_secret", ""), payment.client_secret
+        ):
+            raise ForbiddenError(
+                "A publishable key needs the payment's client_secret to confirm it.",
+                code="secret_key_required",
+            )
+        payment = payment_services.payment_confirm(
+            payment=payment, payment_method_id=data.get("payment_method")
+        )
+        return Response(PaymentSerializer(payment).data)
+
+    @extend_schema(request=PaymentCaptureInputSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def capture(self, request, pk=None):
+        """Capture an authorized payment; a smaller `amount` releases the rest."""
+        data = self.parse(PaymentCaptureInputSerializer)
+        payment = payment_services.payment_capture(
+            payment=self._payment(pk), amount_minor=data.get("amount")
+        )
+        return Response(PaymentSerializer(payment).data)
+
+    @extend_schema(request=PaymentCancelInputSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a payment that has not been captured (voids the authorization)."""
+        data = self.parse(PaymentCancelInputSerializer)
+        payment = payment_services.payment_cancel(
+            payment=self._payment(pk), reason=data.get("cancellation_reason", "")
+        )
+        return Response(PaymentSerializer(payment).data)
+
+    @extend_schema(request=RefundParamsSerializer, responses=RefundSerializer)
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Refund a captured payment, fully or partly; returns the refund object."""
+        data = self.parse(RefundParamsSerializer)
+        refund = refund_create(
+            payment=self._payment(pk),
+            amount_minor=data.get("amount"),
+            reason=data.get("reason", ""),
+            metadata=data.get("metadata"),
+        )
+        return Response(RefundSerializer(refund).data)

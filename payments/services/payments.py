@@ -1,0 +1,365 @@
+"""Payment use-cases: create, confirm, capture, cancel, and applying provider answers.
+
+Every state change runs a django-fsm transition, saves, posts to the ledger when money
+moves and emits `payment.<new status>`, all in one transaction. Provider calls happen
+between transactions (see payments.services.operations).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from gateway.api.errors import InvalidRequestError
+from gateway.events import event_emit
+from payments import hosted
+from payments.enums import CaptureMethod, OperationKind, OperationStatus, PaymentStatus
+from payments.errors import (
+    AmountTooLarge,
+    OperationInProgress,
+    PaymentDeclined,
+    PaymentUnexpectedState,
+)
+from payments.fees import fee_for
+from payments.ledger import Account, TransactionType, ledger_post
+from payments.models import Customer, Payment, PaymentMethod, ProviderOperation
+from payments.providers.base import Outcome, ProviderResult
+from payments.representations import payment_snapshot
+from payments.services.operations import (
+    operation_apply,
+    operation_call,
+    operation_reserve,
+)
+from payments.services.payment_methods import payment_method_create
+
+S = PaymentStatus
+
+
+def payment_save_and_emit(payment: Payment) -> None:
+    """Save a transitioned payment and emit its `payment.<status>` event."""
+    payment.save()
+    event_emit(
+        type=f"payment.{payment.status}",
+        snapshot=payment_snapshot(payment),
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+    )
+
+
+def _locked(payment: Payment) -> Payment:
+    return (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("payment_method")
+        .get(pk=payment.pk)
+    )
+
+
+def _post_capture(payment: Payment) -> None:
+    amount, fee = payment.amount_received_minor, payment.fee_minor
+    ledger_post(
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+        type=TransactionType.CHARGE,
+        currency=payment.currency,
+        source_id=payment.id,
+        payment=payment,
+        entries=[
+            (Account.PROVIDER_CLEARING, amount),
+            (Account.MERCHANT_PENDING, -(amount - fee)),
+            (Account.FEE_REVENUE, -fee),
+        ],
+    )
+
+
+def _record_capture(payment: Payment, *, amount_minor: int, reference: str = "") -> None:
+    fee = fee_for(
+        merchant_id=payment.merchant_id, amount_minor=amount_minor, currency=payment.currency
+    )
+    payment.capture(amount_minor=amount_minor, fee_minor=fee, provider_reference=reference)
+    _post_capture(payment)
+
+
+# --- appliers: run inside operation_apply's transaction --------------------------------
+
+
+def apply_authorization(operation: ProviderOperation, result: ProviderResult) -> None:
+    payment = operation.payment
+    if result.outcome == Outcome.SUCCEEDED:
+        if payment.capture_method == CaptureMethod.AUTOMATIC:
+            _record_capture(payment, amount_minor=payment.amount_minor, reference=result.reference)
+        else:
+            payment.authorize(provider_reference=result.reference)
+    elif result.outcome == Outcome.REQUIRES_ACTION:
+        payment.require_action(
+            provider_reference=result.reference,
+            next_action=hosted.three_d_secure_next_action(payment),
+        )
+    else:
+        payment.fail(
+            code=result.decline_code or "processing_error",
+            message=result.message or "The payment could not be processed.",
+        )
+    payment_save_and_emit(payment)
+
+
+def apply_capture(operation: ProviderOperation, result: ProviderResult) -> None:
+    payment = _locked(operation.payment)
+    if result.succeeded:
+        _record_capture(payment, amount_minor=operation.amount_minor)
+        payment_save_and_emit(payment)
+
+
+def apply_void(operation: ProviderOperation, result: ProviderResult) -> None:
+    payment = _locked(operation.payment)
+    if result.succeeded:
+        payment.cancel(reason=operation.reason)
+        payment_save_and_emit(payment)
+
+
+# --- use-cases --------------------------------------------------------------------------
+
+
+def _owned(model, pk: str, *, merchant, livemode: bool, param: str):
+    obj = model.objects.for_merchant(merchant, livemode=livemode).filter(pk=pk).first()
+    if obj is None:
+        raise InvalidRequestError(f"No such {param}: '{pk}'", code="resource_missing", param=param)
+    return obj
+
+
+def _check_payment_method(
+    *, payment_method: PaymentMethod | None, customer: Customer | None, off_session: bool
+) -> None:
+    if payment_method is None:
+        return
+    if customer is not None and payment_method.customer_id not in (None, customer.id):
+        raise InvalidRequestError(
+            "The payment method is attached to another customer.", param="payment_method"
+        )
+    if off_session and (customer is None or payment_method.customer_id != customer.id):
+        raise InvalidRequestError(
+            "Off-session payments need a customer and a payment method attached to it.",
+            param="off_session",
+        )
+
+
+def _authorize(operation: ProviderOperation, *, cvc: str | None) -> Payment:
+    result = operation_call(operation, cvc=cvc)
+    if result is not None:
+        operation_apply(operation, result, apply_authorization)
+    return operation.payment
+
+
+def payment_create(
+    *,
+    merchant,
+    livemode: bool,
+    amount_minor: int,
+    currency: str,
+    capture_method: str = CaptureMethod.AUTOMATIC,
+    confirm: bool = True,
+    payment_method_id: str | None = None,
+    payment_method_data: dict | None = None,
+    customer_id: str | None = None,
+    description: str = "",
+    statement_descriptor: str = "",
+    metadata: dict | None = None,
+    return_url: str = "",
+    simulate: str = "",
+    off_session: bool = False,
+    provider: str = "simulator",
+    idempotency_key=None,
+) -> Payment:
+    """Create a payment and, with `confirm`, authorize (and capture) it.
+
+    Emits `payment.created` with the payment row; the provider's answer then moves it
+    on (captured, authorized, requires_action or failed). A repeat under the same
+    Idempotency-Key resumes the first attempt instead of starting another.
+    Raises PaymentDeclined (402) when the payment ends `failed`.
+    """
+    if idempotency_key is not None:
+        earlier = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _declined_or(payment_resume(earlier))
+    if simulate and livemode:
+        raise InvalidRequestError("simulate is only available in test mode.", param="simulate")
+    customer = (
+        _owned(Customer, customer_id, merchant=merchant, livemode=livemode, param="customer")
+        if customer_id
+        else None
+    )
+    cvc = None
+    if payment_method_data is not None:
+        payment_method, card = payment_method_create(
+            merchant=merchant,
+            livemode=livemode,
+            card=payment_method_data.get("card") or {},
+            billing_details=payment_method_data.get("billing_details"),
+        )
+        cvc = card.cvc
+    elif payment_method_id:
+        payment_method = _owned(
+            PaymentMethod,
+            payment_method_id,
+            merchant=merchant,
+            livemode=livemode,
+            param="payment_method",
+        )
+    else:
+        payment_method = None
+    if confirm and payment_method is None:
+        raise InvalidRequestError(
+            "Missing required param: payment_method (confirm=true needs one).",
+            code="parameter_missing",
+            param="payment_method",
+        )
+    _check_payment_method(payment_method=payment_method, customer=customer, off_session=off_session)
+    with transaction.atomic():
+        payment = Payment(
+            merchant=merchant,
+            livemode=livemode,
+            amount_minor=amount_minor,
+            currency=currency,
+            capture_method=capture_method,
+            customer=customer,
+            payment_method=payment_method,
+            provider=provider,
+            description=description,
+            statement_descriptor=statement_descriptor,
+            metadata=metadata or {},
+            return_url=return_url,
+            simulate=simulate,
+            off_session=off_session,
+            idempotency_key=idempotency_key,
+        )
+        payment.client_secret = f"{payment.id}_secret_{get_random_string(24)}"
+        if confirm:
+            payment.begin_authorization()
+        payment.save(force_insert=True)
+        event_emit(
+            type="payment.created",
+            snapshot=payment_snapshot(payment),
+            merchant_id=merchant.id,
+            livemode=livemode,
+        )
+        operation = (
+            operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE) if confirm else None
+        )
+    if operation is None:
+        return payment
+    return _declined_or(_authorize(operation, cvc=cvc))
+
+
+def _declined_or(payment: Payment) -> Payment:
+    if payment.status == S.FAILED:
+        raise PaymentDeclined(payment)
+    return payment
+
+
+def payment_confirm(*, payment: Payment, payment_method_id: str | None = None) -> Payment:
+    """Authorize a payment created with `confirm=false`. Raises PaymentDeclined (402)."""
+    with transaction.atomic():
+        payment = _locked(payment)
+        if payment.status != S.CREATED:
+            raise PaymentUnexpectedState(
+                f"This payment's status is {payment.status}; only created payments can be "
+                "confirmed."
+            )
+        if payment_method_id:
+            payment.payment_method = _owned(
+                PaymentMethod,
+                payment_method_id,
+                merchant=payment.merchant,
+                livemode=payment.livemode,
+                param="payment_method",
+            )
+        if payment.payment_method is None:
+            raise InvalidRequestError(
+                "Missing required param: payment_method.",
+                code="parameter_missing",
+                param="payment_method",
+            )
+        _check_payment_method(
+            payment_method=payment.payment_method,
+            customer=payment.customer,
+            off_session=payment.off_session,
+        )
+        payment.begin_authorization()
+        payment_save_and_emit(payment)
+        operation = operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE)
+    return _declined_or(_authorize(operation, cvc=None))
+
+
+def _reserve_exclusive(payment: Payment, **kwargs) -> ProviderOperation:
+    """Reserve an operation; the database allows one pending non-refund op per payment."""
+    try:
+        with transaction.atomic():
+            return operation_reserve(payment=payment, **kwargs)
+    except IntegrityError:
+        raise OperationInProgress(
+            "Another operation on this payment is in progress. Retry shortly."
+        ) from None
+
+
+def authorization_expires_at(payment: Payment):
+    return payment.authorized_at + timedelta(days=settings.AUTHORIZATION_WINDOW_DAYS)
+
+
+def payment_capture(*, payment: Payment, amount_minor: int | None = None) -> Payment:
+    """Capture an authorized payment, all of it or less (the rest is released)."""
+    with transaction.atomic():
+        payment = _locked(payment)
+        if payment.status != S.AUTHORIZED:
+            raise PaymentUnexpectedState(
+                f"This payment's status is {payment.status}; only authorized payments can be "
+                "captured."
+            )
+        amount = payment.amount_capturable_minor if amount_minor is None else amount_minor
+        if amount > payment.amount_capturable_minor:
+            raise AmountTooLarge(
+                f"The capture amount ({amount}) is greater than the amount capturable "
+                f"({payment.amount_capturable_minor})."
+            )
+        if timezone.now() >= authorization_expires_at(payment):
+            raise PaymentUnexpectedState(
+                "The authorization has expired and can no longer be captured.",
+                code="charge_expired_for_capture",
+            )
+        operation = _reserve_exclusive(payment, kind=OperationKind.CAPTURE, amount_minor=amount)
+    result = operation_call(operation)
+    if result is not None:
+        operation_apply(operation, result, apply_capture)
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_cancel(*, payment: Payment, reason: str = "") -> Payment:
+    """Cancel (void) a payment that has not been captured."""
+    with transaction.atomic():
+        payment = _locked(payment)
+        cancellable = (S.CREATED, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW)
+        if payment.status not in cancellable:
+            raise PaymentUnexpectedState(
+                f"This payment's status is {payment.status}; it can no longer be canceled."
+            )
+        if payment.status != S.AUTHORIZED or not payment.provider_reference:
+            payment.cancel(reason=reason)
+            payment_save_and_emit(payment)
+            return payment
+        operation = _reserve_exclusive(payment, kind=OperationKind.VOID, reason=reason)
+    result = operation_call(operation)
+    if result is not None:
+        operation_apply(operation, result, apply_void)
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_resume(payment: Payment) -> Payment:
+    """Finish what a crashed or timed-out attempt left pending, then return the payment."""
+    from payments.services.resolution import operation_resolve
+
+    for operation in payment.operations.filter(status=OperationStatus.PENDING):
+        operation_resolve(operation)
+    payment.refresh_from_db()
+    return payment

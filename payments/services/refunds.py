@@ -1,0 +1,110 @@
+"""Refunds: reserve the amount, ask the provider, apply the answer.
+
+The payment row is locked while a refund reserves its amount, and the reservation is
+counted in `amount_refunded`, so succeeded plus pending refunds can never exceed what
+was captured, however many requests race (a CHECK constraint guards it as well).
+"""
+
+from django.db import transaction
+from django.db.models import Sum
+
+from gateway.events import event_emit
+from payments.enums import OperationKind, PaymentStatus, RefundStatus
+from payments.errors import AmountTooLarge, PaymentUnexpectedState
+from payments.ledger import Account, TransactionType, ledger_post
+from payments.models import Payment, ProviderOperation, Refund
+from payments.providers.base import ProviderResult
+from payments.representations import refund_snapshot
+from payments.services.operations import operation_apply, operation_call, operation_reserve
+from payments.services.payments import payment_save_and_emit
+
+REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+def _refund_save_and_emit(refund: Refund) -> None:
+    refund.save()
+    event_emit(
+        type=f"refund.{refund.status}",
+        snapshot=refund_snapshot(refund),
+        merchant_id=refund.merchant_id,
+        livemode=refund.livemode,
+    )
+
+
+def apply_refund(operation: ProviderOperation, result: ProviderResult) -> None:
+    payment = Payment.objects.select_for_update().get(pk=operation.payment_id)
+    refund = Refund.objects.select_for_update().get(pk=operation.refund_id)
+    if result.succeeded:
+        refund.succeed(provider_reference=result.reference)
+        _refund_save_and_emit(refund)
+        succeeded = Refund.objects.filter(payment=payment, status=RefundStatus.SUCCEEDED).aggregate(
+            total=Sum("amount_minor")
+        )["total"]
+        payment.settle_refund(refunded_succeeded_minor=succeeded)
+        payment_save_and_emit(payment)
+        ledger_post(
+            merchant_id=payment.merchant_id,
+            livemode=payment.livemode,
+            type=TransactionType.REFUND,
+            currency=payment.currency,
+            source_id=refund.id,
+            payment=payment,
+            entries=[
+                (Account.MERCHANT_PENDING, refund.amount_minor),
+                (Account.PROVIDER_CLEARING, -refund.amount_minor),
+            ],
+        )
+    else:
+        refund.fail(reason=result.message or result.decline_code or "provider_declined")
+        _refund_save_and_emit(refund)
+        payment.amount_refunded_minor -= refund.amount_minor
+        payment.save(update_fields=["amount_refunded_minor"])
+
+
+def refund_create(
+    *,
+    payment: Payment,
+    amount_minor: int | None = None,
+    reason: str = "",
+    metadata: dict | None = None,
+) -> Refund:
+    """Refund all that is left of a captured payment, or part of it.
+
+    Emits `refund.created`, then `refund.succeeded` with `payment.refunded` or
+    `payment.partially_refunded` (and a ledger posting), or `refund.failed`.
+    A provider timeout leaves the refund `pending` for the resolver.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status not in REFUNDABLE:
+            raise PaymentUnexpectedState(
+                f"This payment's status is {payment.status}; only captured payments can be "
+                "refunded."
+            )
+        refundable = payment.amount_refundable_minor
+        amount = refundable if amount_minor is None else amount_minor
+        if amount > refundable or amount <= 0:
+            raise AmountTooLarge(
+                f"The refund amount ({amount}) is greater than what remains refundable on "
+                f"the payment ({refundable})."
+            )
+        refund = Refund(
+            merchant_id=payment.merchant_id,
+            livemode=payment.livemode,
+            payment=payment,
+            amount_minor=amount,
+            currency=payment.currency,
+            reason=reason,
+            metadata=metadata or {},
+        )
+        _refund_save_and_emit(refund)
+        payment.amount_refunded_minor += amount
+        payment.save(update_fields=["amount_refunded_minor"])
+        operation = operation_reserve(
+            payment=payment, kind=OperationKind.REFUND, amount_minor=amount, refund=refund
+        )
+    result = operation_call(operation)
+    if result is not None:
+        operation_apply(operation, result, apply_refund)
+    refund.refresh_from_db()
+    return refund

@@ -1,0 +1,52 @@
+"""Resolving provider operations left without an answer (timeouts, crashes)."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from payments.enums import OperationKind, OperationStatus
+from payments.models import ProviderOperation
+from payments.providers import get_provider
+from payments.providers.base import ProviderError
+from payments.services.operations import operation_apply, operation_call
+from payments.services.payments import apply_authorization, apply_capture, apply_void
+from payments.services.refunds import apply_refund
+
+logger = logging.getLogger(__name__)
+
+APPLIERS = {
+    OperationKind.AUTHORIZE: apply_authorization,
+    OperationKind.CAPTURE: apply_capture,
+    OperationKind.VOID: apply_void,
+    OperationKind.REFUND: apply_refund,
+}
+
+
+def operation_resolve(operation: ProviderOperation) -> bool:
+    """Ask the provider what became of the operation, and apply it.
+
+    The provider is asked first, by our idempotency key; only if it never received the
+    call is it sent again, with the same key. Returns True if the operation was applied.
+    """
+    try:
+        result = get_provider(operation.provider).lookup(idempotency_key=operation.idempotency_key)
+    except ProviderError:
+        logger.warning("Provider %s unreachable while resolving %s", operation.provider, operation)
+        return False
+    if result is None:
+        result = operation_call(operation)
+        if result is None:
+            return False
+    return operation_apply(operation, result, APPLIERS[operation.kind])
+
+
+def operations_resolve_pending(*, older_than: timedelta | None = None) -> int:
+    """Resolve every operation pending for longer than `older_than`; returns how many."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.PROVIDER_OPERATION_RESOLVE_AFTER)
+    pending = ProviderOperation.objects.filter(
+        status=OperationStatus.PENDING, created_at__lt=timezone.now() - older_than
+    ).select_related("payment__payment_method")
+    return sum(operation_resolve(operation) for operation in pending.iterator(chunk_size=100))

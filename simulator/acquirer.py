@@ -1,0 +1,131 @@
+"""The simulated acquirer's "remote API": authorize, capture, void, refund, look up.
+
+Each mutating call carries the caller's idempotency key. The first call with a key
+is executed and its answer stored; any later call with that key gets the stored
+answer and changes nothing, so a gateway retrying after a timeout never charges twice.
+Answers are plain dicts, as they would be if they came over HTTP.
+"""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from simulator.cards import outcome_for
+from simulator.models import SimulatedCharge, SimulatedRequest
+
+
+def _reference() -> str:
+    return "sim_" + secrets.token_hex(12)
+
+
+def _once(idempotency_key: str, operation: str, perform) -> dict:
+    """Run `perform()` once per key; every call gets the first call's answer."""
+    stored = SimulatedRequest.objects.filter(idempotency_key=idempotency_key).first()
+    if stored is not None:
+        return stored.response
+    try:
+        with transaction.atomic():
+            response = perform()
+            SimulatedRequest.objects.create(
+                idempotency_key=idempotency_key, operation=operation, response=response
+            )
+            return response
+    except IntegrityError:  # a concurrent call with the same key won
+        return SimulatedRequest.objects.get(idempotency_key=idempotency_key).response
+
+
+def lookup(idempotency_key: str) -> dict | None:
+    """The answer given to an earlier call with this key, or None if it never arrived."""
+    stored = SimulatedRequest.objects.filter(idempotency_key=idempotency_key).first()
+    return stored.response if stored else None
+
+
+def authorize(
+    *,
+    idempotency_key: str,
+    amount_minor: int,
+    currency: str,
+    card_number: str,
+    capture: bool,
+    livemode: bool,
+    off_session: bool,
+    scenario: str,
+) -> dict:
+    def perform() -> dict:
+        outcome = outcome_for(
+            card_number, livemode=livemode, scenario=scenario, off_session=off_session
+        )
+        reference = _reference()
+        if outcome.result == "succeeded":
+            status = "captured" if capture else "authorized"
+        else:
+            status = "pending_authentication" if outcome.result == "requires_action" else "failed"
+        now = timezone.now()
+        SimulatedCharge.objects.create(
+            reference=reference,
+            livemode=livemode,
+            status=status,
+            amount_minor=amount_minor,
+            currency=currency,
+            amount_captured_minor=amount_minor if status == "captured" else 0,
+            card_last4=card_number[-4:],
+            decline_code=outcome.decline_code,
+            captured_at=now if status == "captured" else None,
+        )
+        return {
+            "result": outcome.result,
+            "reference": reference,
+            "status": status,
+            "decline_code": outcome.decline_code,
+            "message": outcome.message,
+        }
+
+    return _once(idempotency_key, "authorize", perform)
+
+
+def _charge_answer(charge: SimulatedCharge, result: str, message: str = "") -> dict:
+    return {
+        "result": result,
+        "reference": charge.reference,
+        "status": charge.status,
+        "decline_code": "" if result == "succeeded" else "processing_error",
+        "message": message,
+    }
+
+
+def capture(*, idempotency_key: str, reference: str, amount_minor: int) -> dict:
+    def perform() -> dict:
+        charge = SimulatedCharge.objects.select_for_update().get(reference=reference)
+        if charge.status != "authorized" or amount_minor > charge.amount_minor:
+            return _charge_answer(charge, "failed", "The authorization cannot be captured.")
+        charge.status, charge.amount_captured_minor = "captured", amount_minor
+        charge.captured_at = timezone.now()
+        charge.save(update_fields=["status", "amount_captured_minor", "captured_at"])
+        return _charge_answer(charge, "succeeded")
+
+    return _once(idempotency_key, "capture", perform)
+
+
+def void(*, idempotency_key: str, reference: str) -> dict:
+    def perform() -> dict:
+        charge = SimulatedCharge.objects.select_for_update().get(reference=reference)
+        if charge.status not in ("authorized", "pending_authentication"):
+            return _charge_answer(charge, "failed", "The authorization cannot be voided.")
+        charge.status = "voided"
+        charge.save(update_fields=["status"])
+        return _charge_answer(charge, "succeeded")
+
+    return _once(idempotency_key, "void", perform)
+
+
+def refund(*, idempotency_key: str, reference: str, amount_minor: int) -> dict:
+    def perform() -> dict:
+        charge = SimulatedCharge.objects.select_for_update().get(reference=reference)
+        if charge.amount_refunded_minor + amount_minor > charge.amount_captured_minor:
+            return _charge_answer(charge, "failed", "The refund exceeds the captured amount.")
+        charge.amount_refunded_minor += amount_minor
+        charge.save(update_fields=["amount_refunded_minor"])
+        return {**_charge_answer(charge, "succeeded"), "reference": _reference()}
+
+    return _once(idempotency_key, "refund", perform)
