@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 from payments.api.payments import PaymentViewSet
 from payments.api.refunds import RefundViewSet
 
-router = SimpleRouter(trailing_slash=False)
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("refunds", RefundViewSet, basename="refund")
 
