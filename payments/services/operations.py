@@ -142,8 +142,13 @@ Applier = Callable[[ProviderOperation, ProviderResult], None]
 
 
 def operation_apply(operation: ProviderOperation, result: ProviderResult, applier: Applier) -> bool:
-    """Apply a provider answer exactly once. False if it had already been applied."""
+    """Apply a provider answer exactly once. False if it had already been applied.
+
+    The payment row is locked before the operation's: reservations lock the payment
+    and then insert operations, so the opposite order here would deadlock with them.
+    """
     with transaction.atomic(durable=True):
+        list(Payment.objects.select_for_update().filter(pk=operation.payment_id).values("pk"))
         if not operation_settle(operation, result):
             return False
         applier(operation, result)
