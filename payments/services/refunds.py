@@ -18,7 +18,10 @@ from payments.representations import refund_snapshot
 from payments.services.operations import operation_apply, operation_call, operation_reserve
 from payments.services.payments import payment_save_and_emit
 
-REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
+# A fully refunded payment is still a captured one with nothing left to refund: asking
+# for more is `amount_too_large`, the same answer it gets while its last refunds are
+# still pending, not a state error.
+REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 
 
 def _refund_save_and_emit(refund: Refund) -> None:
