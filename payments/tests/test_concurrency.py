@@ -1,0 +1,181 @@
+"""Races on one payment (TESTING T23): real threads, real row locks, PostgreSQL only.
+
+Every thread has its own API client and so its own database connection; a barrier
+releases them together. Pass criteria are the money invariants: refunds never exceed
+the capture, one of capture/void wins, and the ledger stays balanced.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from payments.enums import PaymentStatus
+from payments.ledger import LedgerTransaction, TransactionType, unbalanced_transactions
+from payments.models import Payment, Refund
+from simulator.models import SimulatedCharge
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    """The limiter is not under test here; 50 requests in one second would trip it."""
+    settings.API_RATE_LIMIT = 0
+
+
+def run_concurrently(count: int, work) -> list:
+    """Run `work(index)` in `count` threads released together; their results in order."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+    errors: list[BaseException] = []
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except BaseException as exc:  # re-raised in the test's thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def post_from_thread(client_for, key: str, path: str, body: dict) -> tuple[int, dict]:
+    response = client_for(key).post(path, body, format="json")
+    return response.status_code, response.json()
+
+
+def error_code(body: dict) -> str | None:
+    return body.get("error", {}).get("code")
+
+
+def ledger_count(payment_id: str, type: str) -> int:
+    return LedgerTransaction.objects.filter(payment_id=payment_id, type=type).count()
+
+
+@pytest.mark.parametrize(
+    "captured, threads, each, succeeding",
+    [
+        pytest.param(1_000, 20, 100, 10, id="1000-20x100-a"),
+        pytest.param(1_000, 20, 100, 10, id="1000-20x100-b"),
+        pytest.param(1_000, 20, 100, 10, id="1000-20x100-c"),
+        pytest.param(10_000, 50, 300, 33, id="10000-50x300"),
+    ],
+)
+def test_concurrent_refunds_never_exceed_the_capture(
+    pay, client_for, keys, captured, threads, each, succeeding
+):
+    # given
+    payment_id = pay(amount=captured).json()["id"]
+    assert Payment.objects.get(pk=payment_id).status == PaymentStatus.CAPTURED
+
+    # when
+    results = run_concurrently(
+        threads,
+        lambda _: post_from_thread(
+            client_for,
+            keys["test_secret"],
+            "/v1/refunds",
+            {"payment": payment_id, "amount": each},
+        ),
+    )
+
+    # then
+    won = [body for status, body in results if status == 200]
+    lost = [(status, error_code(body)) for status, body in results if status != 200]
+    assert len(won) == succeeding
+    assert all(body["status"] == "succeeded" and body["amount"] == each for body in won)
+    assert lost == [(400, "amount_too_large")] * (threads - succeeding)
+    payment = Payment.objects.get(pk=payment_id)
+    refunded = succeeding * each
+    assert payment.amount_refunded_minor == refunded
+    expected_status = PaymentStatus.REFUNDED if refunded == captured else "partially_refunded"
+    assert payment.status == expected_status
+    assert Refund.objects.filter(payment=payment, status="succeeded").count() == succeeding
+    assert Refund.objects.filter(payment=payment).exclude(status="succeeded").count() == 0
+    assert list(unbalanced_transactions()) == []
+    assert ledger_count(payment_id, TransactionType.REFUND) == succeeding
+    assert ledger_count(payment_id, TransactionType.CHARGE) == 1
+    charge = SimulatedCharge.objects.get(reference=payment.provider_reference)
+    assert charge.amount_refunded_minor == refunded
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_capture_and_cancel_race_has_exactly_one_winner(pay, client_for, keys, attempt):
+    # given
+    payment_id = pay(amount=1_000, capture_method="manual").json()["id"]
+    actions = ["capture", "cancel"]
+
+    # when
+    results = run_concurrently(
+        2,
+        lambda i: post_from_thread(
+            client_for, keys["test_secret"], f"/v1/payments/{payment_id}/{actions[i]}", {}
+        ),
+    )
+
+    # then
+    outcomes = dict(zip(actions, results, strict=True))
+    winners = [action for action, (status, _) in outcomes.items() if status == 200]
+    assert len(winners) == 1
+    (winner,) = winners
+    (loser,) = set(actions) - {winner}
+    loser_status, loser_body = outcomes[loser]
+    assert (loser_status, error_code(loser_body)) in [
+        (400, "payment_unexpected_state"),
+        (409, "payment_operation_in_progress"),
+    ]
+    payment = Payment.objects.get(pk=payment_id)
+    charge = SimulatedCharge.objects.get(reference=payment.provider_reference)
+    if winner == "capture":
+        assert payment.status == PaymentStatus.CAPTURED
+        assert payment.amount_received_minor == 1_000
+        assert charge.status == "captured"
+        assert ledger_count(payment_id, TransactionType.CHARGE) == 1
+    else:
+        assert payment.status == PaymentStatus.CANCELED
+        assert payment.amount_received_minor == 0
+        assert charge.status == "voided"
+        assert ledger_count(payment_id, TransactionType.CHARGE) == 0
+    assert outcomes[winner][1]["status"] == payment.status
+    assert payment.operations.filter(status="pending").count() == 0
+    assert list(unbalanced_transactions()) == []
+
+
+def test_concurrent_captures_capture_once(pay, client_for, keys):
+    # given
+    payment_id = pay(amount=1_000, capture_method="manual").json()["id"]
+
+    # when
+    results = run_concurrently(
+        5,
+        lambda _: post_from_thread(
+            client_for, keys["test_secret"], f"/v1/payments/{payment_id}/capture", {}
+        ),
+    )
+
+    # then
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(200) == 1
+    assert all(
+        (status, error_code(body))
+        in [(400, "payment_unexpected_state"), (409, "payment_operation_in_progress")]
+        for status, body in results
+        if status != 200
+    )
+    payment = Payment.objects.get(pk=payment_id)
+    assert payment.status == PaymentStatus.CAPTURED
+    assert payment.amount_received_minor == 1_000
+    assert ledger_count(payment_id, TransactionType.CHARGE) == 1
+    assert payment.operations.filter(kind="capture", status="succeeded").count() == 1
+    assert list(unbalanced_transactions()) == []
