@@ -64,6 +64,17 @@ class CurrencyField(serializers.Field):
         return value
 
 
+def _storable(text: str) -> bool:
+    """Text PostgreSQL can store and UTF-8 can encode: no NUL, no lone surrogates."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @extend_schema_field(
     {
         "type": "object",
@@ -84,6 +95,11 @@ class MetadataField(serializers.Field):
                 f"Metadata can have at most {METADATA_MAX_KEYS} keys.", code="parameter_invalid"
             )
         for key, value in data.items():
+            if not _storable(key) or (isinstance(value, str) and not _storable(value)):
+                raise serializers.ValidationError(
+                    "Metadata cannot contain NUL or unpaired surrogate characters.",
+                    code="parameter_invalid",
+                )
             if not key or len(key) > METADATA_MAX_KEY_LENGTH:
                 raise serializers.ValidationError(
                     f"Metadata keys are 1 to {METADATA_MAX_KEY_LENGTH} characters.",
