@@ -1,5 +1,16 @@
 import pytest
 
+from gateway.events import Event
+from payments.models import (
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    PaymentMethod,
+    ProviderOperation,
+    Refund,
+)
+from simulator.models import SimulatedCharge, SimulatedRequest
+
 FUTURE_YEAR = 2040
 
 
@@ -22,3 +33,32 @@ def pay(test_client):
         return test_client.post("/v1/payments", body, format="json")
 
     return create
+
+
+def assert_json_error(response, status: int, error_type: str, code: str | None = None) -> dict:
+    """A JSON error body of the SPEC §5 shape (never HTML), returning its `error`."""
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"] == "application/json"
+    assert b"<html" not in response.content.lower()
+    error = response.json()["error"]
+    assert error["type"] == error_type
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code
+    return error
+
+
+def row_counts() -> dict[str, int]:
+    """How many rows every table a payment request can write holds."""
+    models = (
+        Payment,
+        PaymentMethod,
+        Refund,
+        ProviderOperation,
+        LedgerTransaction,
+        LedgerEntry,
+        Event,
+        SimulatedCharge,
+        SimulatedRequest,
+    )
+    return {model.__name__: model.objects.count() for model in models}
