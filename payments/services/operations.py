@@ -146,9 +146,12 @@ def operation_apply(operation: ProviderOperation, result: ProviderResult, applie
 
     The payment row is locked before the operation's: reservations lock the payment
     and then insert operations, so the opposite order here would deadlock with them.
+    An authorization needs no such lock: while it runs the payment is `processing`,
+    a state in which nothing else can reserve an operation on it.
     """
     with transaction.atomic(durable=True):
-        list(Payment.objects.select_for_update().filter(pk=operation.payment_id).values("pk"))
+        if operation.kind != OperationKind.AUTHORIZE:
+            list(Payment.objects.select_for_update().filter(pk=operation.payment_id).values("pk"))
         if not operation_settle(operation, result):
             return False
         applier(operation, result)
