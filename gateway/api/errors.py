@@ -43,11 +43,18 @@ class ApiError(Exception):
         self.extra = {key: value for key, value in extra.items() if value is not None}
 
     def body(self) -> dict:
-        error = {"type": self.type, "code": self.code, "message": self.message}
+        error = {"type": self.type, "code": self.code, "message": _encodable(self.message)}
         if self.param:
-            error["param"] = self.param
+            error["param"] = _encodable(self.param)
         error.update(self.extra)
         return {"error": error}
+
+
+def _encodable(text: str) -> str:
+    """Messages and params may quote the caller's input (an unknown parameter's name,
+    '"\\ud800" is not a valid choice.'); a lone surrogate there would make the JSON
+    response itself impossible to encode, so it is shown escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class InvalidRequestError(ApiError):
