@@ -26,6 +26,10 @@ def payment_body(**overrides) -> dict:
     return body
 
 
+def payment_row(payment_id: str) -> dict:
+    return Payment.objects.filter(pk=payment_id).values().get()
+
+
 def post_raw(client, path: str, raw: str | bytes, content_type: str = "application/json"):
     return client.post(path, data=raw, content_type=content_type)
 
@@ -242,6 +246,8 @@ NESTED_OBJECT_10_000 = '{"a":' * 10_000 + "1" + "}" * 10_000
         pytest.param('"a string"', 400, "parameter_invalid", id="string-body"),
         pytest.param("null", 400, None, id="null-body"),
         pytest.param("1000", 400, "parameter_invalid", id="number-body"),
+        pytest.param('{"\\udc00x": 1}', 400, "parameter_unknown", id="surrogate-field-name"),
+        pytest.param('{"a\\u0000": 1}', 400, "parameter_unknown", id="nul-field-name"),
     ],
 )
 def test_malformed_bodies_are_json_4xx_and_write_nothing(test_client, raw, status, code):
@@ -288,6 +294,45 @@ def test_bodies_above_one_mebibyte_get_413(test_client):
     # then
     assert_json_error(response, 413, "invalid_request_error", "request_too_large")
     assert row_counts() == before
+
+
+HOSTILE_BODIES = [
+    pytest.param(NESTED_10_000, id="nested-10000"),
+    pytest.param('{"amount": NaN}', id="nan"),
+    pytest.param('{"amount": 10', id="truncated"),
+    pytest.param("[]", id="array"),
+    pytest.param('{"amount": 100, "metadata": {"k": "a\\u0000b"}}', id="nul-metadata"),
+    pytest.param('{"amount": 100, "metadata": {"k": "\\ud800"}}', id="surrogate-metadata"),
+    pytest.param('{"amount": 100, "reason": "\\ud800"}', id="surrogate-reason"),
+    pytest.param('{"amount": 100, "status": "refunded"}', id="unknown-field"),
+    pytest.param('{"amount": 1e308}', id="float-amount"),
+    pytest.param('{"\\ud800": 1}', id="surrogate-unknown-field"),
+]
+
+
+@pytest.mark.parametrize("raw", HOSTILE_BODIES)
+@pytest.mark.parametrize("action", ["capture", "cancel", "confirm", "refund", "refunds"])
+def test_hostile_bodies_on_payment_actions_are_json_4xx_and_change_nothing(
+    pay, test_client, action, raw
+):
+    # given: an authorized payment for capture/cancel/confirm, a captured one to refund
+    manual = action in ("capture", "cancel", "confirm")
+    payment_id = pay(capture_method="manual" if manual else "automatic").json()["id"]
+    if action == "refunds":
+        path = "/v1/refunds"
+        raw = raw.replace("{", f'{{"payment": "{payment_id}", ', 1) if raw[0] == "{" else raw
+    else:
+        path = f"/v1/payments/{payment_id}/{action}"
+    before_row, before = payment_row(payment_id), row_counts()
+
+    # when
+    response = post_raw(test_client, path, raw)
+
+    # then
+    assert 400 <= response.status_code < 500, response.content
+    assert_json_error(response, response.status_code, "invalid_request_error")
+    assert row_counts() == before
+    assert payment_row(payment_id) == before_row
 
 
 MEGABYTE_STRING = "x" * 1_000_000
@@ -350,6 +395,19 @@ MEGABYTE_STRING = "x" * 1_000_000
         ),
         pytest.param(
             {"metadata": {"\ud800": "v"}}, "metadata", "parameter_invalid", id="surrogate-key"
+        ),
+        pytest.param(
+            {"capture_method": "\ud800"},
+            "capture_method",
+            "invalid_choice",
+            id="surrogate-choice",
+        ),
+        pytest.param({"simulate": "succ\u0000ess"}, "simulate", "invalid_choice", id="nul-choice"),
+        pytest.param(
+            {"payment_method_data": {"type": "\udfff", "card": {}}},
+            "payment_method_data[type]",
+            "invalid_choice",
+            id="surrogate-nested-choice",
         ),
         pytest.param(
             {"description": ["a", "b"]}, "description", "parameter_invalid", id="list-description"
@@ -473,10 +531,6 @@ def test_payment_create_refuses_unknown_fields(pay, field, value):
     error = assert_json_error(response, 400, "invalid_request_error", "parameter_unknown")
     assert error["param"] == field
     assert row_counts() == before
-
-
-def payment_row(payment_id: str) -> dict:
-    return Payment.objects.filter(pk=payment_id).values().get()
 
 
 @pytest.mark.parametrize("field, value", [*READ_ONLY_FIELDS, ("payment", "pay_other")])
