@@ -10,7 +10,12 @@ _CREATED_OPERATORS = ("gt", "gte", "lt", "lte")
 def _timestamp(raw: str, param: str) -> datetime:
     if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
         raise InvalidRequestError(f"Invalid {param}: expected Unix seconds.", param=param)
-    return datetime.fromtimestamp(int(raw), tz=UTC)
+    try:
+        return datetime.fromtimestamp(int(raw), tz=UTC)
+    except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
+        raise InvalidRequestError(
+            f"Invalid {param}: the timestamp is out of range.", param=param
+        ) from None
 
 
 def created_filter(query_params, *, field: str = "created_at") -> dict:
