@@ -7,12 +7,20 @@ every POST endpoint gets it by inheriting from ApiViewSet.
 
 from rest_framework import viewsets
 
-from gateway.api.errors import NotFoundError
+from gateway.api.errors import InvalidRequestError, NotFoundError
 from gateway.api.pagination import CursorListPagination
 
 
 class ApiViewSet(viewsets.ViewSet):
     pagination_class = CursorListPagination
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttling
+        # PostgreSQL cannot hold NUL in text, so an id or filter containing one would
+        # fail inside the database query (a 500) rather than simply match nothing.
+        query_values = (value for _, values in request.query_params.lists() for value in values)
+        if "\x00" in request.path or any("\x00" in value for value in query_values):
+            raise InvalidRequestError("The URL contains a NUL character.", code="parameter_invalid")
 
     @property
     def merchant(self):
