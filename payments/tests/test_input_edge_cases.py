@@ -644,3 +644,60 @@ def test_separators_in_card_numbers_are_normalised(pay, number):
 
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "captured"
+
+
+# --- hostile query strings and paths ----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/payments", "/v1/refunds"])
+@pytest.mark.parametrize(
+    "query, param",
+    [
+        pytest.param("created[gte]=999999999999", "created[gte]", id="year-33658"),
+        pytest.param("created[lt]=-99999999999", "created[lt]", id="year-minus-1200"),
+        pytest.param("created=999999999999", "created", id="exact-out-of-range"),
+        pytest.param("created[gte]=1e3", "created[gte]", id="exponent"),
+        pytest.param("limit=0", "limit", id="limit-0"),
+        pytest.param("limit=101", "limit", id="limit-101"),
+        pytest.param("limit=%00", None, id="nul-limit"),
+        pytest.param("starting_after=pay_%00", None, id="nul-cursor"),
+        pytest.param("ending_before=x%00", None, id="nul-ending-before"),
+        pytest.param("customer=cus_%00", None, id="nul-customer"),
+        pytest.param("payment=pay_%00", None, id="nul-payment"),
+        pytest.param("status=%00", None, id="nul-status"),
+    ],
+)
+def test_hostile_list_queries_are_json_400(test_client, path, query, param):
+    # when
+    response = test_client.get(f"{path}?{query}")
+
+    # then
+    error = assert_json_error(response, 400, "invalid_request_error")
+    if param is not None:
+        assert error["param"] == param
+
+
+@pytest.mark.parametrize("action", ["retrieve", "capture", "refund-retrieve"])
+@pytest.mark.parametrize("object_id", ["pay_%00", "%00", "pay_" + "x" * 5000, "%ED%A0%80"])
+def test_hostile_object_ids_are_json_4xx(test_client, action, object_id):
+    # given
+    before = row_counts()
+
+    # when
+    if action == "retrieve":
+        response = test_client.get(f"/v1/payments/{object_id}")
+    elif action == "refund-retrieve":
+        response = test_client.get(f"/v1/refunds/{object_id}")
+    else:
+        response = test_client.post(f"/v1/payments/{object_id}/capture", {}, format="json")
+
+    # then
+    assert response.status_code in (400, 404), response.content
+    assert_json_error(response, response.status_code, "invalid_request_error")
+    assert row_counts() == before
+
+
+def test_a_nul_in_the_url_is_checked_after_authentication(api_client):
+    response = api_client.get("/v1/payments/pay_%00")
+
+    assert_json_error(response, 401, "authentication_error")
