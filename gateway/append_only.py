@@ -11,7 +11,7 @@ from django.db import migrations
 _FUNCTION = """
 CREATE OR REPLACE FUNCTION gateway_refuse_change() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME USING ERRCODE = 'P0001';
+    RAISE EXCEPTION 'table %% is append-only', TG_TABLE_NAME USING ERRCODE = 'P0001';
 END;
 $$ LANGUAGE plpgsql;
 """

@@ -54,12 +54,33 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "object", "amount", "amount_capturable", "amount_received", "amount_refunded",
-            "currency", "status", "capture_method", "customer", "payment_method", "provider",
-            "provider_reference", "failure_code", "failure_message", "next_action", "risk",
-            "livemode", "metadata", "description", "statement_descriptor", "return_url",
-            "cancellation_reason", "canceled_at", "created", "client_secret",
-        ]  # fmt: skip
+            "id",
+            "object",
+            "amount",
+            "amount_capturable",
+            "amount_received",
+            "amount_refunded",
+            "currency",
+            "status",
+            "capture_method",
+            "customer",
+            "payment_method",
+            "provider",
+            "provider_reference",
+            "failure_code",
+            "failure_message",
+            "next_action",
+            "risk",
+            "livemode",
+            "metadata",
+            "description",
+            "statement_descriptor",
+            "return_url",
+            "cancellation_reason",
+            "canceled_at",
+            "created",
+            "client_secret",
+        ]
 
     def get_object(self, payment) -> str:
         return "payment"
@@ -105,9 +126,18 @@ class RefundSerializer(serializers.ModelSerializer):
     class Meta:
         model = Refund
         fields = [
-            "id", "object", "amount", "currency", "payment", "status", "reason",
-            "failure_reason", "metadata", "livemode", "created",
-        ]  # fmt: skip
+            "id",
+            "object",
+            "amount",
+            "currency",
+            "payment",
+            "status",
+            "reason",
+            "failure_reason",
+            "metadata",
+            "livemode",
+            "created",
+        ]
 
     def get_object(self, refund) -> str:
         return "refund"

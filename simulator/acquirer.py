@@ -60,7 +60,7 @@ def authorize(
         if outcome.result == "succeeded":
             status = "captured" if capture else "authorized"
         else:
-            status = "pending_authentication" if outcome.result == "requires_action" else "failed"
+            status = "authenticating" if outcome.result == "requires_action" else "failed"
         now = timezone.now()
         SimulatedCharge.objects.create(
             reference=reference,
@@ -110,7 +110,7 @@ def capture(*, idempotency_key: str, reference: str, amount_minor: int) -> dict:
 def void(*, idempotency_key: str, reference: str) -> dict:
     def perform() -> dict:
         charge = SimulatedCharge.objects.select_for_update().get(reference=reference)
-        if charge.status not in ("authorized", "pending_authentication"):
+        if charge.status not in ("authorized", "authenticating"):
             return _charge_answer(charge, "failed", "The authorization cannot be voided.")
         charge.status = "voided"
         charge.save(update_fields=["status"])

@@ -156,6 +156,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ROUTES = {"payments.tasks.*": {"queue": "payments"}}
+# Periodic jobs; django-celery-beat copies them into its tables, editable in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "resolve-pending-provider-operations": {
+        "task": "payments.tasks.provider_operations_resolve_pending_task",
+        "schedule": 60.0,
+    },
+    "expire-authorizations": {
+        "task": "payments.tasks.payments_expire_authorizations_task",
+        "schedule": 3600.0,
+    },
+}
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
