@@ -107,9 +107,14 @@ def _lock_timeout() -> timedelta:
     return timedelta(seconds=settings.IDEMPOTENCY_LOCK_TIMEOUT)
 
 
+def _stored_path(path: str) -> str:
+    return path[: IdempotencyKey._meta.get_field("request_path").max_length]
+
+
 def _check_same_request(claim: IdempotencyKey, *, method: str, path: str, fingerprint: str):
     """400 unless the repeat is the request the key was first used for."""
-    first, now = f"{claim.request_method} {claim.request_path}", f"{method} {path[:255]}"
+    first = f"{claim.request_method} {claim.request_path}"
+    now = f"{method} {_stored_path(path)}"
     if first != now:
         raise IdempotencyError(
             "Keys for idempotent requests can only be used for the same endpoint they "
@@ -126,7 +131,7 @@ def _check_same_request(claim: IdempotencyKey, *, method: str, path: str, finger
 
 def _key_in_use() -> IdempotencyError:
     return IdempotencyError(
-        "There is currently another in-progress request using this Idempotency-Key "
+        f"There is currently another in-progress request using this {HEADER} "
         "(probably a retry of this one). Retry this request later.",
         code="idempotency_key_in_use",
         status=409,
@@ -154,7 +159,7 @@ def idempotency_claim(
                     livemode=livemode,
                     key=key,
                     request_method=method,
-                    request_path=path[:255],
+                    request_path=_stored_path(path),
                     request_fingerprint=fingerprint,
                     locked_at=now,
                     created_at=now,
