@@ -5,6 +5,7 @@ Celery's filesystem transport, so `make run` needs no server. `DATABASE_URL`
 and `REDIS_URL` (or `CELERY_BROKER_URL`) switch to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -111,6 +112,11 @@ API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=100)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+# --- Idempotency ----------------------------------------------------------------------
+# Seconds after which an Idempotency-Key still held by a request that never finished
+# (a killed process) may be taken over by a retry. Longer than any request runs.
+IDEMPOTENCY_LOCK_TIMEOUT = env.int("IDEMPOTENCY_LOCK_TIMEOUT", default=60)
+
 # --- API keys -------------------------------------------------------------------------
 # Server secret for the keyed hash of API keys. Rotating it invalidates every key.
 API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
@@ -155,6 +161,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The DatabaseScheduler copies these into its tables at start; edit them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "idempotency-keys-purge": {
+        "task": "gateway.tasks.idempotency_keys_purge_task",
+        "schedule": timedelta(hours=1),
+    },
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ROUTES = {"payments.tasks.*": {"queue": "payments"}}
 # Periodic jobs; django-celery-beat copies them into its tables, editable in the admin.
@@ -198,7 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "gateway.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "gateway.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "STRICT_JSON": True,
