@@ -161,24 +161,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The DatabaseScheduler copies these into its tables at start; edit them in the admin.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ROUTES = {"payments.tasks.*": {"queue": "payments"}}
+# Periodic jobs; django-celery-beat copies them into its tables, editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {
         "task": "gateway.tasks.idempotency_keys_purge_task",
         "schedule": timedelta(hours=1),
     },
-}
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_TASK_ROUTES = {"payments.tasks.*": {"queue": "payments"}}
-# Periodic jobs; django-celery-beat copies them into its tables, editable in the admin.
-CELERY_BEAT_SCHEDULE = {
     "resolve-pending-provider-operations": {
         "task": "payments.tasks.provider_operations_resolve_pending_task",
-        "schedule": 60.0,
+        "schedule": timedelta(minutes=1),
     },
     "expire-authorizations": {
         "task": "payments.tasks.payments_expire_authorizations_task",
-        "schedule": 3600.0,
+        "schedule": timedelta(hours=1),
     },
 }
 
