@@ -42,8 +42,9 @@ class Client:
 
 
 def _payment_loop(client: Client, flow: str, deadline: float, latencies: list, errors: list):
-    status, body = client.call("POST", "/v1/payments",
-                               {"amount": 1000, "currency": "usd", "payment_method_data": CARD})
+    status, body = client.call(
+        "POST", "/v1/payments", {"amount": 1000, "currency": "usd", "payment_method_data": CARD}
+    )
     if status != 200:
         errors.append(status)
         return
@@ -51,10 +52,16 @@ def _payment_loop(client: Client, flow: str, deadline: float, latencies: list, e
     capture_method = "automatic" if flow == "auto" else "manual"
     while time.monotonic() < deadline:
         started = time.perf_counter()
-        status, body = client.call("POST", "/v1/payments", {
-            "amount": 1000, "currency": "usd", "payment_method": payment_method,
-            "capture_method": capture_method,
-        })
+        status, body = client.call(
+            "POST",
+            "/v1/payments",
+            {
+                "amount": 1000,
+                "currency": "usd",
+                "payment_method": payment_method,
+                "capture_method": capture_method,
+            },
+        )
         if status == 200 and flow == "manual":
             status, body = client.call("POST", f"/v1/payments/{body['id']}/capture", {})
         if status == 200 and body.get("status") == "captured":
@@ -111,11 +118,17 @@ def main() -> None:
         return [(Client(args.base_url, args.key),) for _ in range(args.clients)]
 
     print(f"{args.clients} clients, {args.seconds:.0f} s each run, against {args.base_url}")
-    report("GET /v1/account (reference)", "requests",
-           *run(_account_loop, args.clients, args.seconds, clients()))
+    report(
+        "GET /v1/account (reference)",
+        "requests",
+        *run(_account_loop, args.clients, args.seconds, clients()),
+    )
     payment_clients = [(client, args.flow) for (client,) in clients()]
-    report(f"create+capture ({args.flow}, saved card)", "payments",
-           *run(_payment_loop, args.clients, args.seconds, payment_clients))
+    report(
+        f"create+capture ({args.flow}, saved card)",
+        "payments",
+        *run(_payment_loop, args.clients, args.seconds, payment_clients),
+    )
 
 
 if __name__ == "__main__":

@@ -21,17 +21,14 @@ def _reference() -> str:
 
 def _once(idempotency_key: str, operation: str, perform) -> dict:
     """Run `perform()` once per key; every call gets the first call's answer."""
-    stored = SimulatedRequest.objects.filter(idempotency_key=idempotency_key).first()
-    if stored is not None:
-        return stored.response
-    try:
+    try:  # optimistic: the key is new almost always; a repeat rolls back its work
         with transaction.atomic():
             response = perform()
             SimulatedRequest.objects.create(
                 idempotency_key=idempotency_key, operation=operation, response=response
             )
             return response
-    except IntegrityError:  # a concurrent call with the same key won
+    except IntegrityError:  # an earlier or concurrent call with this key
         return SimulatedRequest.objects.get(idempotency_key=idempotency_key).response
 
 
