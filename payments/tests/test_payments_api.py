@@ -2,6 +2,7 @@ import time
 
 import pytest
 
+from merchants.services import merchant_suspend
 from payments.models import Payment, Refund
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +211,16 @@ def test_test_and_live_data_never_mix(pay, client_for, keys):
 
     assert live.get(f"/v1/payments/{payment_id}").status_code == 404
     assert live.get("/v1/payments").json()["data"] == []
+
+
+def test_a_suspended_merchant_cannot_charge_but_can_refund(pay, test_client, merchant):
+    payment_id = pay().json()["id"]
+    merchant_suspend(merchant=merchant, actor="test", reason="risk review")
+
+    charge = pay()
+    refund = test_client.post(f"/v1/payments/{payment_id}/refund", {}, format="json")
+
+    assert charge.status_code == 403
+    assert charge.json()["error"]["code"] == "account_inactive"
+    assert refund.status_code == 200
+    assert Payment.objects.count() == 1
