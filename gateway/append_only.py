@@ -23,7 +23,8 @@ def append_only(*tables: str) -> migrations.RunPython:
     def forwards(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
-        schema_editor.execute(_FUNCTION)
+        # params=None: no client-side interpolation, so the `%` of RAISE stays as is.
+        schema_editor.execute(_FUNCTION, params=None)
         for table in tables:
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
