@@ -14,6 +14,7 @@ and resume instead of starting over.
 """
 
 import hashlib
+import hmac
 import logging
 from datetime import timedelta
 
@@ -41,7 +42,9 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     request_method = models.CharField(max_length=10)
     request_path = models.CharField(max_length=255)
-    request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the body")
+    request_fingerprint = models.CharField(
+        max_length=64, help_text="HMAC-SHA256 of method, path and body"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
     locked_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -96,7 +99,10 @@ def idempotency_key_parse(value: str | None) -> str | None:
 
 
 def _fingerprint(*, method: str, path: str, body: bytes) -> str:
-    digest = hashlib.sha256()
+    """Keyed, because a body can hold a card number: a plain hash of it could be
+    brute-forced from the BIN and last four digits."""
+    key = hashlib.sha256(f"idempotency|{settings.SECRET_KEY}".encode()).digest()
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     for part in (method.encode(), path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))  # unambiguous boundaries
         digest.update(part)

@@ -84,7 +84,7 @@ class RedirectToUrlSerializer(serializers.Serializer):
 
 
 class NextActionSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["redirect_to_url"])
+    type = serializers.CharField(help_text='Always "redirect_to_url".')
     redirect_to_url = RedirectToUrlSerializer()
 
 

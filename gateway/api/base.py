@@ -102,7 +102,10 @@ class ApiViewSet(viewsets.ViewSet):
 
     def owned(self, queryset, pk: str, *, noun: str):
         """The caller's object in the caller's mode, or the same 404 as a missing id."""
-        obj = queryset.filter(merchant=self.merchant, livemode=self.livemode, pk=pk).first()
+        if "\x00" in pk:  # no id has one, and PostgreSQL refuses it in a query
+            obj = None
+        else:
+            obj = queryset.filter(merchant=self.merchant, livemode=self.livemode, pk=pk).first()
         if obj is None:
             raise NotFoundError(f"No such {noun}: '{pk}'", param="id")
         return obj

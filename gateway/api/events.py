@@ -3,11 +3,11 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from gateway.api.base import ApiViewSet
 from gateway.api.fields import UnixTimestampField
 from gateway.api.filters import created_filter
+from gateway.api.routers import ApiRouter
 from gateway.events import Event
 
 
@@ -58,6 +58,6 @@ class EventViewSet(ApiViewSet):
         return self.paginated_response(queryset, EventSerializer)
 
 
-router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router = ApiRouter()
 router.register("events", EventViewSet, basename="event")
 urlpatterns = router.urls

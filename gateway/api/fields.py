@@ -1,8 +1,10 @@
 """Serializer fields and the strict input serializer shared by every app's API."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from gateway.money import MAX_AMOUNT, MIN_AMOUNT, normalize_currency
 
@@ -95,6 +97,9 @@ class MetadataField(serializers.Field):
                     "characters.",
                     code="parameter_invalid",
                 )
+            for text in (key, value):  # as CharField: PostgreSQL stores neither
+                ProhibitNullCharactersValidator()(text)
+                ProhibitSurrogateCharactersValidator()(text)
         return data
 
     def to_representation(self, value) -> dict:
