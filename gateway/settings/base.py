@@ -126,6 +126,8 @@ API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Days an authorization can be captured; after that a beat task cancels it.
 AUTHORIZATION_WINDOW_DAYS = env.int("AUTHORIZATION_WINDOW_DAYS", default=7)
+# Largest refund (minor units) the `support` group may issue from the admin.
+SUPPORT_REFUND_LIMIT_MINOR = env.int("SUPPORT_REFUND_LIMIT_MINOR", default=50_000)
 # Seconds a provider operation may stay without an answer before the resolver asks.
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
 

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from payments.admin import mask_email, mask_name, mask_phone
+from payments.admin.vault import mask_email, mask_name, mask_phone
 from payments.models import PaymentMethod
 from payments.tests.factories import CustomerFactory, PaymentMethodFactory
 from payments.tests.helpers import card_body, random_pan
