@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django_fsm import TransitionNotAllowed
 
+from gateway.api.errors import ApiError
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
@@ -31,7 +33,8 @@ def reason_action(
     extra_form: type[forms.Form] | None = None,
 ):
     """Build an admin action that asks for a reason, then calls
-    `service(obj, actor=..., reason=..., **extra_fields)` for each selected object."""
+    `service(obj, actor=..., reason=..., user=request.user, **extra_fields)` for each
+    selected object (`user` lets a service apply per-role limits)."""
     form_class = type("ActionForm", (ReasonForm, extra_form), {}) if extra_form else ReasonForm
 
     def action(modeladmin, request, queryset):
@@ -42,9 +45,11 @@ def reason_action(
             done = 0
             for obj in queryset:
                 try:
-                    service(obj, actor=admin_actor(request), reason=reason, **fields)
+                    service(
+                        obj, actor=admin_actor(request), reason=reason, user=request.user, **fields
+                    )
                     done += 1
-                except (TransitionNotAllowed, ValidationError, ValueError) as exc:
+                except (ApiError, TransitionNotAllowed, ValidationError, ValueError) as exc:
                     modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
             if done:
                 modeladmin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)

@@ -11,7 +11,7 @@ from django.db import migrations
 _FUNCTION = """
 CREATE OR REPLACE FUNCTION gateway_refuse_change() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME USING ERRCODE = 'P0001';
+    RAISE EXCEPTION 'table %% is append-only', TG_TABLE_NAME USING ERRCODE = 'P0001';
 END;
 $$ LANGUAGE plpgsql;
 """
@@ -23,7 +23,7 @@ def append_only(*tables: str) -> migrations.RunPython:
     def forwards(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
-        schema_editor.execute(_FUNCTION, params=None)  # no params: keep the literal %
+        schema_editor.execute(_FUNCTION)  # "%%": the driver turns it into plpgsql's "%"
         for table in tables:
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "

@@ -3,11 +3,13 @@
 An id is the prefix, an underscore and 26 characters of lower-case Crockford base32
 encoding 48 bits of milliseconds since the epoch followed by 80 random bits (the
 ULID layout). The alphabet is in ASCII order, so ids sort by creation time as
-strings, which is what cursor pagination relies on.
+strings, which is what cursor pagination relies on; within one process they are
+strictly increasing (ULID's monotonic variant).
 """
 
 import functools
 import secrets
+import threading
 import time
 
 from django.db import models
@@ -47,12 +49,30 @@ def _encode(value: int) -> str:
     return "".join(reversed(chars))
 
 
+_RANDOM_BITS = 80
+_last_value = 0
+_lock = threading.Lock()
+
+
+def _next_value(millis: int) -> int:
+    """Time in the high bits, randomness below; strictly increasing within a process,
+    so objects created in the same millisecond still sort in creation order."""
+    global _last_value
+    with _lock:
+        value = (millis << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS - 1)
+        if value <= _last_value:
+            value = _last_value + 1 + secrets.randbits(16)
+        _last_value = value
+        return value
+
+
 def new_id(prefix: str, *, now_ms: int | None = None) -> str:
     """A fresh id with the given prefix, sortable by creation time."""
     if prefix not in PREFIXES:
         raise ValueError(f"unknown id prefix {prefix!r}")
-    millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    return f"{prefix}_{_encode((millis << 80) | secrets.randbits(80))}"
+    if now_ms is not None:
+        return f"{prefix}_{_encode((now_ms << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS))}"
+    return f"{prefix}_{_encode(_next_value(time.time_ns() // 1_000_000))}"
 
 
 def has_prefix(value: object, prefix: str) -> bool:

@@ -9,6 +9,7 @@ api_v1 = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("", include("merchants.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("gateway.api.events")),
     re_path(r"^.*$", api_views.not_found, name="api-not-found"),
 ]
 

@@ -31,19 +31,19 @@ class MerchantAdmin(admin.ModelAdmin):
             name="suspend",
             label="Suspend merchants",
             permission="change",
-            service=lambda m, **kw: services.merchant_suspend(merchant=m, **kw),
+            service=lambda m, user, **kw: services.merchant_suspend(merchant=m, **kw),
         ),
         reason_action(
             name="activate",
             label="Activate or reinstate merchants",
             permission="change",
-            service=lambda m, **kw: services.merchant_activate(merchant=m, **kw),
+            service=lambda m, user, **kw: services.merchant_activate(merchant=m, **kw),
         ),
         reason_action(
             name="close",
             label="Close merchants",
             permission="change",
-            service=lambda m, **kw: services.merchant_close(merchant=m, **kw),
+            service=lambda m, user, **kw: services.merchant_close(merchant=m, **kw),
         ),
     ]
 
@@ -106,7 +106,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             name="revoke",
             label="Revoke keys",
             permission="change",
-            service=lambda k, **kw: services.api_key_revoke(api_key=k, **kw),
+            service=lambda k, user, **kw: services.api_key_revoke(api_key=k, **kw),
         ),
     ]
 

@@ -1,18 +1,75 @@
 """How payments and refunds look from outside: in API responses and in event payloads.
 
-One serializer per object, used by the API views and by `event_emit` snapshots alike,
-so a webhook's `data.object` is exactly what `GET` returns.
+One function per object builds the dict, used by the API views and by `event_emit`
+snapshots alike, so a webhook's `data.object` is exactly what `GET` returns. The
+serializer classes declare the same shape for the OpenAPI schema; rendering goes
+straight to the function (a payment is rendered up to three times per request, and
+DRF's generic field machinery was a quarter of the request's CPU time).
 """
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gateway.api.fields import UnixTimestampField
 from payments.models import Payment, Refund
 
 
-def _blank_to_none(value: str) -> str | None:
-    return value or None
+def _timestamp(value) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def payment_snapshot(payment: Payment) -> dict:
+    return {
+        "id": payment.id,
+        "object": "payment",
+        "amount": payment.amount_minor,
+        "amount_capturable": payment.amount_capturable_minor,
+        "amount_received": payment.amount_received_minor,
+        "amount_refunded": payment.amount_refunded_minor,
+        "currency": payment.currency,
+        "status": payment.status,
+        "capture_method": payment.capture_method,
+        "customer": payment.customer_id,
+        "payment_method": payment.payment_method_id,
+        "provider": payment.provider,
+        "provider_reference": payment.provider_reference or None,
+        "failure_code": payment.failure_code or None,
+        "failure_message": payment.failure_message or None,
+        "next_action": payment.next_action,
+        "risk": payment.risk,
+        "livemode": payment.livemode,
+        "metadata": payment.metadata,
+        "description": payment.description or None,
+        "statement_descriptor": payment.statement_descriptor or None,
+        "return_url": payment.return_url or None,
+        "cancellation_reason": payment.cancellation_reason or None,
+        "canceled_at": _timestamp(payment.canceled_at),
+        "created": _timestamp(payment.created_at),
+        "client_secret": payment.client_secret,
+    }
+
+
+def refund_snapshot(refund: Refund) -> dict:
+    return {
+        "id": refund.id,
+        "object": "refund",
+        "amount": refund.amount_minor,
+        "currency": refund.currency,
+        "payment": refund.payment_id,
+        "status": refund.status,
+        "reason": refund.reason or None,
+        "failure_reason": refund.failure_reason or None,
+        "metadata": refund.metadata,
+        "livemode": refund.livemode,
+        "created": _timestamp(refund.created_at),
+    }
+
+
+class _Representation(serializers.Serializer):
+    """Declares a shape for the schema; renders with the snapshot function."""
+
+    snapshot = None
+
+    def to_representation(self, instance) -> dict:
+        return type(self).snapshot(instance)
 
 
 class RiskSerializer(serializers.Serializer):
@@ -27,101 +84,56 @@ class RedirectToUrlSerializer(serializers.Serializer):
 
 
 class NextActionSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["redirect_to_url"])
+    type = serializers.CharField(help_text='Always "redirect_to_url".')
     redirect_to_url = RedirectToUrlSerializer()
 
 
-class PaymentSerializer(serializers.ModelSerializer):
-    object = serializers.SerializerMethodField()
-    amount = serializers.IntegerField(source="amount_minor")
-    amount_capturable = serializers.IntegerField(source="amount_capturable_minor")
-    amount_received = serializers.IntegerField(source="amount_received_minor")
-    amount_refunded = serializers.IntegerField(source="amount_refunded_minor")
-    customer = serializers.CharField(source="customer_id", allow_null=True)
-    payment_method = serializers.CharField(source="payment_method_id", allow_null=True)
-    provider_reference = serializers.SerializerMethodField()
-    failure_code = serializers.SerializerMethodField()
-    failure_message = serializers.SerializerMethodField()
-    description = serializers.SerializerMethodField()
-    statement_descriptor = serializers.SerializerMethodField()
-    return_url = serializers.SerializerMethodField()
-    cancellation_reason = serializers.SerializerMethodField()
-    next_action = serializers.SerializerMethodField()
-    risk = serializers.SerializerMethodField()
-    created = UnixTimestampField(source="created_at")
-    canceled_at = UnixTimestampField()
-
-    class Meta:
-        model = Payment
-        fields = [
-            "id", "object", "amount", "amount_capturable", "amount_received", "amount_refunded",
-            "currency", "status", "capture_method", "customer", "payment_method", "provider",
-            "provider_reference", "failure_code", "failure_message", "next_action", "risk",
-            "livemode", "metadata", "description", "statement_descriptor", "return_url",
-            "cancellation_reason", "canceled_at", "created", "client_secret",
-        ]  # fmt: skip
-
-    def get_object(self, payment) -> str:
-        return "payment"
-
-    def get_provider_reference(self, payment) -> str | None:
-        return _blank_to_none(payment.provider_reference)
-
-    def get_failure_code(self, payment) -> str | None:
-        return _blank_to_none(payment.failure_code)
-
-    def get_failure_message(self, payment) -> str | None:
-        return _blank_to_none(payment.failure_message)
-
-    def get_description(self, payment) -> str | None:
-        return _blank_to_none(payment.description)
-
-    def get_statement_descriptor(self, payment) -> str | None:
-        return _blank_to_none(payment.statement_descriptor)
-
-    def get_return_url(self, payment) -> str | None:
-        return _blank_to_none(payment.return_url)
-
-    def get_cancellation_reason(self, payment) -> str | None:
-        return _blank_to_none(payment.cancellation_reason)
-
-    @extend_schema_field(NextActionSerializer(allow_null=True))
-    def get_next_action(self, payment):
-        return payment.next_action
-
-    @extend_schema_field(RiskSerializer(allow_null=True))
-    def get_risk(self, payment):
-        return payment.risk
+def _text(**kwargs) -> serializers.CharField:
+    return serializers.CharField(allow_null=True, **kwargs)
 
 
-class RefundSerializer(serializers.ModelSerializer):
-    object = serializers.SerializerMethodField()
-    amount = serializers.IntegerField(source="amount_minor")
-    payment = serializers.CharField(source="payment_id")
-    reason = serializers.SerializerMethodField()
-    failure_reason = serializers.SerializerMethodField()
-    created = UnixTimestampField(source="created_at")
+class PaymentSerializer(_Representation):
+    snapshot = payment_snapshot
 
-    class Meta:
-        model = Refund
-        fields = [
-            "id", "object", "amount", "currency", "payment", "status", "reason",
-            "failure_reason", "metadata", "livemode", "created",
-        ]  # fmt: skip
+    id = serializers.CharField()
+    object = serializers.CharField(help_text='Always "payment".')
+    amount = serializers.IntegerField()
+    amount_capturable = serializers.IntegerField()
+    amount_received = serializers.IntegerField()
+    amount_refunded = serializers.IntegerField()
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=Payment._meta.get_field("status").choices)
+    capture_method = serializers.ChoiceField(choices=["automatic", "manual"])
+    customer = _text()
+    payment_method = _text()
+    provider = serializers.CharField()
+    provider_reference = _text()
+    failure_code = _text()
+    failure_message = _text()
+    next_action = NextActionSerializer(allow_null=True)
+    risk = RiskSerializer(allow_null=True)
+    livemode = serializers.BooleanField()
+    metadata = serializers.DictField(child=serializers.CharField())
+    description = _text()
+    statement_descriptor = _text()
+    return_url = _text()
+    cancellation_reason = _text()
+    canceled_at = serializers.IntegerField(allow_null=True)
+    created = serializers.IntegerField()
+    client_secret = serializers.CharField()
 
-    def get_object(self, refund) -> str:
-        return "refund"
 
-    def get_reason(self, refund) -> str | None:
-        return _blank_to_none(refund.reason)
+class RefundSerializer(_Representation):
+    snapshot = refund_snapshot
 
-    def get_failure_reason(self, refund) -> str | None:
-        return _blank_to_none(refund.failure_reason)
-
-
-def payment_snapshot(payment: Payment) -> dict:
-    return dict(PaymentSerializer(payment).data)
-
-
-def refund_snapshot(refund: Refund) -> dict:
-    return dict(RefundSerializer(refund).data)
+    id = serializers.CharField()
+    object = serializers.CharField(help_text='Always "refund".')
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    payment = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    reason = _text()
+    failure_reason = _text()
+    metadata = serializers.DictField(child=serializers.CharField())
+    livemode = serializers.BooleanField()
+    created = serializers.IntegerField()

@@ -21,17 +21,14 @@ def _reference() -> str:
 
 def _once(idempotency_key: str, operation: str, perform) -> dict:
     """Run `perform()` once per key; every call gets the first call's answer."""
-    stored = SimulatedRequest.objects.filter(idempotency_key=idempotency_key).first()
-    if stored is not None:
-        return stored.response
-    try:
+    try:  # optimistic: the key is new almost always; a repeat rolls back its work
         with transaction.atomic():
             response = perform()
             SimulatedRequest.objects.create(
                 idempotency_key=idempotency_key, operation=operation, response=response
             )
             return response
-    except IntegrityError:  # a concurrent call with the same key won
+    except IntegrityError:  # an earlier or concurrent call with this key
         return SimulatedRequest.objects.get(idempotency_key=idempotency_key).response
 
 
@@ -60,7 +57,7 @@ def authorize(
         if outcome.result == "succeeded":
             status = "captured" if capture else "authorized"
         else:
-            status = "pending_authentication" if outcome.result == "requires_action" else "failed"
+            status = "authenticating" if outcome.result == "requires_action" else "failed"
         now = timezone.now()
         SimulatedCharge.objects.create(
             reference=reference,
@@ -110,7 +107,7 @@ def capture(*, idempotency_key: str, reference: str, amount_minor: int) -> dict:
 def void(*, idempotency_key: str, reference: str) -> dict:
     def perform() -> dict:
         charge = SimulatedCharge.objects.select_for_update().get(reference=reference)
-        if charge.status not in ("authorized", "pending_authentication"):
+        if charge.status not in ("authorized", "authenticating"):
             return _charge_answer(charge, "failed", "The authorization cannot be voided.")
         charge.status = "voided"
         charge.save(update_fields=["status"])

@@ -7,7 +7,7 @@ class SimulatedCharge(models.Model):
 
     reference = models.CharField(max_length=40, unique=True)
     livemode = models.BooleanField()
-    status = models.CharField(max_length=16)  # authorized, captured, voided, failed
+    status = models.CharField(max_length=16)  # authenticating, authorized, captured, voided, failed
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     amount_captured_minor = models.BigIntegerField(default=0)

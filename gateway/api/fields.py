@@ -1,8 +1,10 @@
 """Serializer fields and the strict input serializer shared by every app's API."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from gateway.money import MAX_AMOUNT, MIN_AMOUNT, normalize_currency
 
@@ -64,17 +66,6 @@ class CurrencyField(serializers.Field):
         return value
 
 
-def _storable(text: str) -> bool:
-    """Text PostgreSQL can store and UTF-8 can encode: no NUL, no lone surrogates."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @extend_schema_field(
     {
         "type": "object",
@@ -95,11 +86,6 @@ class MetadataField(serializers.Field):
                 f"Metadata can have at most {METADATA_MAX_KEYS} keys.", code="parameter_invalid"
             )
         for key, value in data.items():
-            if not _storable(key) or (isinstance(value, str) and not _storable(value)):
-                raise serializers.ValidationError(
-                    "Metadata cannot contain NUL or unpaired surrogate characters.",
-                    code="parameter_invalid",
-                )
             if not key or len(key) > METADATA_MAX_KEY_LENGTH:
                 raise serializers.ValidationError(
                     f"Metadata keys are 1 to {METADATA_MAX_KEY_LENGTH} characters.",
@@ -111,6 +97,9 @@ class MetadataField(serializers.Field):
                     "characters.",
                     code="parameter_invalid",
                 )
+            for text in (key, value):  # as CharField: PostgreSQL stores neither
+                ProhibitNullCharactersValidator()(text)
+                ProhibitSurrogateCharactersValidator()(text)
         return data
 
     def to_representation(self, value) -> dict:

@@ -1,18 +1,15 @@
-"""The API's JSON parser."""
+"""The request body parser of the API."""
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, refusing documents nested too deeply to decode.
-
-    The decoder raises RecursionError, not ValueError, past Python's recursion limit
-    (about a thousand levels), which DRF would let through as a 500.
-    """
+    """DRF's JSON parser, plus a clean 400 for bodies nested deeper than Python's
+    recursion limit (a hostile `[[[[…]]]]` would otherwise be a 500)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON nested too deeply.") from None
+            raise ParseError("JSON parse error - nested too deeply.") from None

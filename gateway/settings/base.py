@@ -5,6 +5,7 @@ Celery's filesystem transport, so `make run` needs no server. `DATABASE_URL`
 and `REDIS_URL` (or `CELERY_BROKER_URL`) switch to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -111,6 +112,11 @@ API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=100)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+# --- Idempotency ----------------------------------------------------------------------
+# Seconds after which an Idempotency-Key still held by a request that never finished
+# (a killed process) may be taken over by a retry. Longer than any request runs.
+IDEMPOTENCY_LOCK_TIMEOUT = env.int("IDEMPOTENCY_LOCK_TIMEOUT", default=60)
+
 # --- API keys -------------------------------------------------------------------------
 # Server secret for the keyed hash of API keys. Rotating it invalidates every key.
 API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
@@ -120,6 +126,8 @@ API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Days an authorization can be captured; after that a beat task cancels it.
 AUTHORIZATION_WINDOW_DAYS = env.int("AUTHORIZATION_WINDOW_DAYS", default=7)
+# Largest refund (minor units) the `support` group may issue from the admin.
+SUPPORT_REFUND_LIMIT_MINOR = env.int("SUPPORT_REFUND_LIMIT_MINOR", default=50_000)
 # Seconds a provider operation may stay without an answer before the resolver asks.
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
 
@@ -156,6 +164,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ROUTES = {"payments.tasks.*": {"queue": "payments"}}
+# Periodic jobs; django-celery-beat copies them into its tables, editable in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "idempotency-keys-purge": {
+        "task": "gateway.tasks.idempotency_keys_purge_task",
+        "schedule": timedelta(hours=1),
+    },
+    "resolve-pending-provider-operations": {
+        "task": "payments.tasks.provider_operations_resolve_pending_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "expire-authorizations": {
+        "task": "payments.tasks.payments_expire_authorizations_task",
+        "schedule": timedelta(hours=1),
+    },
+}
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -186,7 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["gateway.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "gateway.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "gateway.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "STRICT_JSON": True,
@@ -203,6 +227,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "BalanceTransactionTypeEnum": "payments.ledger.TransactionType",
+        "PaymentMethodTypeEnum": [("card", "card")],
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------

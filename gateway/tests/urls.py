@@ -1,9 +1,10 @@
-"""Extra routes for the error-format tests: a JSON echo and a view that crashes."""
+"""Extra routes for the tests: a JSON echo, a view that crashes, idempotency endpoints."""
 
 from django.urls import include, path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gateway.tests.idempotency_views import router as idempotency_router
 from gateway.urls import urlpatterns as real_urlpatterns
 
 
@@ -20,5 +21,6 @@ class CrashApi(APIView):
 urlpatterns = [
     path("v1/_test/echo", EchoApi.as_view()),
     path("v1/_test/crash", CrashApi.as_view()),
+    path("v1/", include(idempotency_router.urls)),
     path("", include(real_urlpatterns)),
 ]

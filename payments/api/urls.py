@@ -1,10 +1,16 @@
-from rest_framework.routers import SimpleRouter
-
+from gateway.api.routers import ApiRouter
+from payments.api.balance import BalanceTransactionViewSet, BalanceViewSet
+from payments.api.customers import CustomerViewSet
+from payments.api.payment_methods import PaymentMethodViewSet
 from payments.api.payments import PaymentViewSet
 from payments.api.refunds import RefundViewSet
 
-router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router = ApiRouter()
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("payment_methods", PaymentMethodViewSet, basename="payment-method")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("refunds", RefundViewSet, basename="refund")
+router.register("balance", BalanceViewSet, basename="balance")
+router.register("balance_transactions", BalanceTransactionViewSet, basename="balance-transaction")
 
 urlpatterns = router.urls

@@ -45,6 +45,7 @@ def operation_reserve(
         idempotency_key=f"{key_subject}-{kind}",
         amount_minor=amount_minor,
         reason=reason,
+        attempts=1,  # reserved to be sent right away
     )
 
 
@@ -82,7 +83,6 @@ def operation_call(
         raise RuntimeError("provider calls must not run inside a database transaction")
     provider = get_provider(operation.provider)
     payment = operation.payment
-    ProviderOperation.objects.filter(pk=operation.pk).update(attempts=operation.attempts + 1)
     try:
         if operation.kind == OperationKind.AUTHORIZE:
             return provider.authorize(_authorization_request(operation, cvc))

@@ -15,7 +15,13 @@ from django.utils.crypto import get_random_string
 from gateway.api.errors import InvalidRequestError
 from gateway.events import event_emit
 from payments import hosted
-from payments.enums import CaptureMethod, OperationKind, OperationStatus, PaymentStatus
+from payments.enums import (
+    CancellationReason,
+    CaptureMethod,
+    OperationKind,
+    OperationStatus,
+    PaymentStatus,
+)
 from payments.errors import (
     AmountTooLarge,
     OperationInProgress,
@@ -363,3 +369,17 @@ def payment_resume(payment: Payment) -> Payment:
         operation_resolve(operation)
     payment.refresh_from_db()
     return payment
+
+
+def payments_expire_authorizations() -> int:
+    """Cancel authorizations older than the capture window; returns how many."""
+    cutoff = timezone.now() - timedelta(days=settings.AUTHORIZATION_WINDOW_DAYS)
+    expired = Payment.objects.filter(status=S.AUTHORIZED, authorized_at__lte=cutoff)
+    canceled = 0
+    for payment in expired.iterator(chunk_size=100):
+        try:
+            payment = payment_cancel(payment=payment, reason=CancellationReason.EXPIRED)
+        except (PaymentUnexpectedState, OperationInProgress):
+            continue  # captured or being worked on meanwhile
+        canceled += payment.status == S.CANCELED
+    return canceled

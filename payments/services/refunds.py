@@ -24,10 +24,10 @@ from payments.services.payments import payment_save_and_emit
 REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 
 
-def _refund_save_and_emit(refund: Refund) -> None:
+def _refund_save_and_emit(refund: Refund, *, event_type: str = "") -> None:
     refund.save()
     event_emit(
-        type=f"refund.{refund.status}",
+        type=event_type or f"refund.{refund.status}",
         snapshot=refund_snapshot(refund),
         merchant_id=refund.merchant_id,
         livemode=refund.livemode,
@@ -100,7 +100,7 @@ def refund_create(
             reason=reason,
             metadata=metadata or {},
         )
-        _refund_save_and_emit(refund)
+        _refund_save_and_emit(refund, event_type="refund.created")
         payment.amount_refunded_minor += amount
         payment.save(update_fields=["amount_refunded_minor"])
         operation = operation_reserve(

@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from payments.enums import OperationKind, OperationStatus
@@ -35,7 +36,8 @@ def operation_resolve(operation: ProviderOperation) -> bool:
     except ProviderError:
         logger.warning("Provider %s unreachable while resolving %s", operation.provider, operation)
         return False
-    if result is None:
+    if result is None:  # it never arrived: send it again, under the same key
+        ProviderOperation.objects.filter(pk=operation.pk).update(attempts=F("attempts") + 1)
         result = operation_call(operation)
         if result is None:
             return False

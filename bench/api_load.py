@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Load benchmark for the payments API. Starts nothing: point it at a running server.
+
+    python bench/api_load.py --base-url http://127.0.0.1:8000 --key sk_test_... \
+        --clients 8 --seconds 20
+
+Each client first saves a card (one payment with `payment_method_data`), then loops
+creating payments with that saved payment method for the given time: with
+`--flow auto` (default) one request creates and captures; with `--flow manual` a
+payment is authorized and then captured (two requests, counted as one payment). In
+the same run it drives `GET /v1/account` as the in-product reference. Prints
+payments/s (or requests/s), p50, p99 and the error count for each.
+
+Only the Python standard library is used, so it runs from any interpreter.
+"""
+
+import argparse
+import http.client
+import json
+import statistics
+import threading
+import time
+import urllib.parse
+
+CARD = {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12,
+                                  "exp_year": 2040, "cvc": "123"}}  # fmt: skip
+
+
+class Client:
+    """One keep-alive HTTP connection with the merchant's key."""
+
+    def __init__(self, base_url: str, key: str) -> None:
+        url = urllib.parse.urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        payload = json.dumps(body) if body is not None else None
+        self.connection.request(method, path, body=payload, headers=self.headers)
+        response = self.connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+
+
+def _payment_loop(client: Client, flow: str, deadline: float, latencies: list, errors: list):
+    status, body = client.call(
+        "POST", "/v1/payments", {"amount": 1000, "currency": "usd", "payment_method_data": CARD}
+    )
+    if status != 200:
+        errors.append(status)
+        return
+    payment_method = body["payment_method"]
+    capture_method = "automatic" if flow == "auto" else "manual"
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        status, body = client.call(
+            "POST",
+            "/v1/payments",
+            {
+                "amount": 1000,
+                "currency": "usd",
+                "payment_method": payment_method,
+                "capture_method": capture_method,
+            },
+        )
+        if status == 200 and flow == "manual":
+            status, body = client.call("POST", f"/v1/payments/{body['id']}/capture", {})
+        if status == 200 and body.get("status") == "captured":
+            latencies.append(time.perf_counter() - started)
+        else:
+            errors.append(status)
+
+
+def _account_loop(client: Client, deadline: float, latencies: list, errors: list):
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        status, _ = client.call("GET", "/v1/account")
+        if status == 200:
+            latencies.append(time.perf_counter() - started)
+        else:
+            errors.append(status)
+
+
+def run(target, clients: int, seconds: float, args: tuple) -> tuple[list, list, float]:
+    latencies: list[float] = []
+    errors: list[int] = []
+    deadline = time.monotonic() + seconds
+    threads = [threading.Thread(target=target, args=(*args[i], deadline, latencies, errors))
+               for i in range(clients)]  # fmt: skip
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors, time.monotonic() - started
+
+
+def report(label: str, unit: str, latencies: list, errors: list, elapsed: float) -> None:
+    if not latencies:
+        print(f"{label}: no successful {unit}; errors {len(errors)} {sorted(set(errors))}")
+        return
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    print(f"{label}: {len(latencies) / elapsed:8.1f} {unit}/s  "
+          f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms  "
+          f"errors {len(errors)}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--key", required=True, help="a test-mode secret key (sk_test_…)")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--flow", choices=["auto", "manual"], default="auto")
+    args = parser.parse_args()
+
+    def clients():
+        return [(Client(args.base_url, args.key),) for _ in range(args.clients)]
+
+    print(f"{args.clients} clients, {args.seconds:.0f} s each run, against {args.base_url}")
+    report(
+        "GET /v1/account (reference)",
+        "requests",
+        *run(_account_loop, args.clients, args.seconds, clients()),
+    )
+    payment_clients = [(client, args.flow) for (client,) in clients()]
+    report(
+        f"create+capture ({args.flow}, saved card)",
+        "payments",
+        *run(_payment_loop, args.clients, args.seconds, payment_clients),
+    )
+
+
+if __name__ == "__main__":
+    main()

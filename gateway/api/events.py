@@ -1,0 +1,63 @@
+"""`/v1/events`: the outbox as merchants see it (retrieve, list)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from gateway.api.base import ApiViewSet
+from gateway.api.fields import UnixTimestampField
+from gateway.api.filters import created_filter
+from gateway.api.routers import ApiRouter
+from gateway.events import Event
+
+
+class EventRequestSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    object = serializers.SerializerMethodField()
+    created = UnixTimestampField(source="created_at")
+    request = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Event
+        fields = ["id", "object", "type", "created", "livemode", "data", "request"]
+
+    def get_object(self, event) -> str:
+        return "event"
+
+    @extend_schema(responses=EventRequestSerializer)
+    def get_request(self, event) -> dict:
+        return {"id": event.request_id or None}
+
+
+class EventViewSet(ApiViewSet):
+    @extend_schema(responses=EventSerializer)
+    def retrieve(self, request, pk=None):
+        return Response(EventSerializer(self.owned(Event.objects, pk, noun="event")).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("type", str, description="An event type, or a prefix like payment.*"),
+            OpenApiParameter("object", str, description="Only events about this object id"),
+        ],
+        responses=EventSerializer(many=True),
+    )
+    def list(self, request):
+        """Events, newest first."""
+        filters = created_filter(request.query_params)
+        event_type = request.query_params.get("type")
+        if event_type and event_type.endswith(".*"):
+            filters["type__startswith"] = event_type[:-1]
+        elif event_type:
+            filters["type"] = event_type
+        if object_id := request.query_params.get("object"):
+            filters["object_id"] = object_id
+        queryset = Event.objects.filter(merchant=self.merchant, livemode=self.livemode, **filters)
+        return self.paginated_response(queryset, EventSerializer)
+
+
+router = ApiRouter()
+router.register("events", EventViewSet, basename="event")
+urlpatterns = router.urls

@@ -1,0 +1,124 @@
+"""Payments and refunds in the admin: searchable lists, a timeline per payment, and
+capture / cancel / refund actions that go through the API's services, asking for a
+reason and auditing who asked for what and why before anything moves."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from gateway.admin_actions import reason_action
+from gateway.audit import audit_record
+from gateway.events import Event
+from gateway.money import Money
+from payments.admin.vault import ReadOnlyAdmin
+from payments.models import Payment, ProviderOperation, Refund
+from payments.services import payments as payment_services
+from payments.services.refunds import refund_create
+
+
+def _audit_request(payment: Payment, *, action: str, actor: str, reason: str, **data) -> None:
+    """Record the request before acting, so it is on file whatever happens next."""
+    with transaction.atomic():
+        audit_record(actor=actor, action=f"payment.{action}", obj=payment,
+                     merchant_id=payment.merchant_id, reason=reason,
+                     data={k: v for k, v in data.items() if v is not None})  # fmt: skip
+
+
+class AmountForm(forms.Form):
+    amount = forms.IntegerField(
+        required=False, min_value=1, help_text="minor units; empty for all that is left"
+    )
+
+
+def _capture(payment, *, actor, reason, user, amount=None):
+    _audit_request(payment, action="capture", actor=actor, reason=reason, amount=amount)
+    return payment_services.payment_capture(payment=payment, amount_minor=amount)
+
+
+def _cancel(payment, *, actor, reason, user):
+    _audit_request(payment, action="cancel", actor=actor, reason=reason)
+    return payment_services.payment_cancel(payment=payment, reason="requested_by_customer")
+
+
+def _refund_limit_for(user) -> int | None:
+    """Support staff refund up to SUPPORT_REFUND_LIMIT_MINOR; finance and admin without."""
+    if user.is_superuser or user.groups.filter(name__in=["admin", "finance"]).exists():
+        return None
+    return settings.SUPPORT_REFUND_LIMIT_MINOR
+
+
+def _refund(payment, *, actor, reason, user, amount=None):
+    limit = _refund_limit_for(user)
+    wanted = amount or payment.amount_refundable_minor
+    if limit is not None and wanted > limit:
+        raise ValidationError(f"refunds above {limit} (minor units) need finance or admin")
+    _audit_request(payment, action="refund", actor=actor, reason=reason, amount=amount)
+    return refund_create(payment=payment, amount_minor=amount, reason="requested_by_customer")
+
+
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "merchant", "livemode", "status", "amount", "provider", "created_at"]
+    list_filter = ["status", "livemode", "provider", "capture_method"]
+    search_fields = ["id", "provider_reference", "merchant__id", "customer__id"]
+    list_select_related = ["merchant"]
+    date_hierarchy = "created_at"
+    change_form_template = "admin/payments/payment/change_form.html"
+    exclude = ["client_secret", "idempotency_key"]
+
+    @admin.display(description="amount")
+    def amount(self, payment: Payment) -> str:
+        return str(Money(payment.amount_minor, payment.currency))
+
+    actions = [
+        reason_action(name="capture", label="Capture authorized payments",
+                      permission="change_payment_status", service=_capture,
+                      extra_form=AmountForm),
+        reason_action(name="cancel", label="Cancel (void) payments",
+                      permission="change_payment_status", service=_cancel),
+        reason_action(name="refund", label="Refund payments",
+                      permission="change_payment_status", service=_refund,
+                      extra_form=AmountForm),
+    ]  # fmt: skip
+
+    def has_change_payment_status_permission(self, request) -> bool:
+        return request.user.has_perm("payments.change_payment")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "timeline": payment_timeline(object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def payment_timeline(payment_id: str) -> list[dict]:
+    """Events, provider operations and ledger postings of a payment, oldest first."""
+    refund_ids = list(Refund.objects.filter(payment_id=payment_id).values_list("id", flat=True))
+    rows = [
+        {"at": event.created_at, "kind": "event", "what": event.type, "detail": event.id}
+        for event in Event.objects.filter(object_id__in=[payment_id, *refund_ids])
+    ]
+    rows += [
+        {"at": op.created_at, "kind": "provider", "detail": op.idempotency_key,
+         "what": f"{op.kind} {op.status}" + (f" ({op.error_code})" if op.error_code else "")}
+        for op in ProviderOperation.objects.filter(payment_id=payment_id)
+    ]  # fmt: skip
+    payment = (
+        Payment.objects.filter(pk=payment_id)
+        .prefetch_related("ledger_transactions__entries")
+        .first()
+    )
+    for txn in payment.ledger_transactions.all() if payment else []:
+        entries = ", ".join(f"{e.account} {e.amount_minor:+d}" for e in txn.entries.all())
+        rows.append({"at": txn.created_at, "kind": "ledger", "what": txn.type,
+                     "detail": f"{txn.id}: {entries} {txn.currency}"})  # fmt: skip
+    return sorted(rows, key=lambda row: row["at"])
+
+
+admin.site.register(Payment, PaymentAdmin)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["id", "payment", "status", "amount_minor", "currency", "reason", "created_at"]
+    list_filter = ["status", "livemode", "reason"]
+    search_fields = ["id", "payment__id", "provider_reference", "merchant__id"]

@@ -1,0 +1,95 @@
+"""`/v1/balance` and `/v1/balance_transactions`: what the ledger owes the merchant."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from gateway.api.base import ApiViewSet
+from gateway.api.fields import UnixTimestampField
+from gateway.api.filters import choice_filter, created_filter
+from payments.ledger import TransactionType, merchant_balances
+from payments.selectors import balance_transaction_list
+
+
+class BalanceAmountSerializer(serializers.Serializer):
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class BalanceSerializer(serializers.Serializer):
+    object = serializers.CharField()
+    available = BalanceAmountSerializer(many=True)
+    pending = BalanceAmountSerializer(many=True)
+    livemode = serializers.BooleanField()
+
+
+class BalanceTransactionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField()
+    fee = serializers.IntegerField(source="fee_minor")
+    net = serializers.IntegerField(source="net_minor")
+    currency = serializers.CharField()
+    type = serializers.CharField()
+    source = serializers.CharField(source="source_id")
+    status = serializers.SerializerMethodField()
+    description = serializers.CharField()
+    created = UnixTimestampField(source="created_at")
+
+    def get_object(self, txn) -> str:
+        return "balance_transaction"
+
+    def get_amount(self, txn) -> int:
+        return txn.net_minor + txn.fee_minor
+
+    def get_status(self, txn) -> str:
+        return "available" if txn.available_minor else "pending"
+
+
+class BalanceViewSet(ApiViewSet):
+    @extend_schema(responses=BalanceSerializer, operation_id="balance_retrieve")
+    def list(self, request):
+        """Funds owed to the merchant per currency: available and pending."""
+        balances = merchant_balances(merchant_id=self.merchant.id, livemode=self.livemode)
+
+        def amounts(bucket: str) -> list[dict]:
+            return [
+                {"amount": amount, "currency": currency}
+                for currency, amount in sorted(balances[bucket].items())
+            ]
+
+        return Response(
+            {
+                "object": "balance",
+                "available": amounts("available"),
+                "pending": amounts("pending"),
+                "livemode": self.livemode,
+            }
+        )
+
+
+class BalanceTransactionViewSet(ApiViewSet):
+    @extend_schema(responses=BalanceTransactionSerializer)
+    def retrieve(self, request, pk=None):
+        queryset = balance_transaction_list(merchant=self.merchant, livemode=self.livemode)
+        return Response(
+            BalanceTransactionSerializer(self.owned(queryset, pk, noun="balance_transaction")).data
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("type", str, enum=TransactionType.values),
+            OpenApiParameter("source", str, description="A pay_… or re_… id"),
+        ],
+        responses=BalanceTransactionSerializer(many=True),
+    )
+    def list(self, request):
+        """Ledger movements of the merchant's balance, newest first."""
+        params = request.query_params
+        filters = created_filter(params)
+        if txn_type := choice_filter(params, "type", TransactionType.values):
+            filters["type"] = txn_type
+        if source := params.get("source"):
+            filters["source_id"] = source
+        queryset = balance_transaction_list(merchant=self.merchant, livemode=self.livemode)
+        return self.paginated_response(queryset.filter(**filters), BalanceTransactionSerializer)

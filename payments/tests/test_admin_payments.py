@@ -1,0 +1,99 @@
+"""The payments console: actions go through the services, ask why, and are audited."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from gateway.audit import AuditLog
+from payments.models import Payment
+
+pytestmark = pytest.mark.django_db
+
+
+def _staff(client, name: str, group: str | None = None):
+    user = User.objects.create_user(name, f"{name}@ops.test", "a-long-password-123",
+                                     is_staff=True)  # fmt: skip
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    else:
+        user.is_superuser = True
+        user.save()
+    client.force_login(user)
+    return client
+
+
+def _act(client, action: str, payment_id: str, **fields):
+    body = {"action": action, "_selected_action": [payment_id], "confirm": "yes", **fields}
+    return client.post("/admin/payments/payment/", body, follow=True)
+
+
+def test_capture_cancel_and_refund_from_the_admin_are_audited(client, pay):
+    staff = _staff(client, "alice")
+    manual = pay(capture_method="manual").json()["id"]
+    another = pay(capture_method="manual").json()["id"]
+
+    _act(staff, "capture", manual, reason="customer called", amount=600)
+    _act(staff, "cancel", another, reason="duplicate order")
+    _act(staff, "refund", manual, reason="goodwill", amount=100)
+
+    assert Payment.objects.get(pk=manual).status == "partially_refunded"
+    assert Payment.objects.get(pk=manual).amount_received_minor == 600
+    assert Payment.objects.get(pk=another).status == "canceled"
+    audits = list(AuditLog.objects.filter(object_type="payments.payment").order_by("id")
+                  .values_list("action", "actor", "reason"))  # fmt: skip
+    assert audits == [
+        ("payment.capture", "admin:alice", "customer called"),
+        ("payment.cancel", "admin:alice", "duplicate order"),
+        ("payment.refund", "admin:alice", "goodwill"),
+    ]
+
+
+def test_an_action_without_a_reason_does_nothing(client, pay):
+    staff = _staff(client, "alice")
+    payment_id = pay(capture_method="manual").json()["id"]
+
+    _act(staff, "capture", payment_id, reason="")
+
+    assert Payment.objects.get(pk=payment_id).status == "authorized"
+    assert not AuditLog.objects.filter(action="payment.capture").exists()
+
+
+def test_a_refused_transition_is_reported_not_raised(client, pay):
+    staff = _staff(client, "alice")
+    payment_id = pay().json()["id"]
+
+    response = _act(staff, "capture", payment_id, reason="again")
+
+    assert response.status_code == 200
+    assert b"only authorized payments can be captured" in response.content
+    assert Payment.objects.get(pk=payment_id).status == "captured"
+
+
+def test_support_refunds_only_up_to_its_limit(client, pay, settings):
+    settings.SUPPORT_REFUND_LIMIT_MINOR = 500
+    staff = _staff(client, "sam", group="support")
+    payment_id = pay().json()["id"]
+
+    _act(staff, "refund", payment_id, reason="too much", amount=600)
+    _act(staff, "refund", payment_id, reason="fine", amount=400)
+
+    assert Payment.objects.get(pk=payment_id).amount_refunded_minor == 400
+
+
+def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
+    staff = _staff(client, "alice")
+    payment = pay(capture_method="manual").json()
+    _act(staff, "capture", payment["id"], reason="ok")
+
+    page = staff.get(f"/admin/payments/payment/{payment['id']}/change/").content.decode()
+
+    for expected in (
+        "payment.created",
+        "payment.authorized",
+        "payment.captured",
+        "authorize succeeded",
+        "capture succeeded",
+        "provider_clearing +1000",
+    ):
+        assert expected in page
+    assert payment["client_secret"] not in page
+    assert "4242424242424242" not in page

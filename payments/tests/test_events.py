@@ -1,0 +1,98 @@
+"""The outbox: each state change writes its event in the change's own transaction."""
+
+import pytest
+from django.db import transaction
+
+from gateway.events import Event, event_emit
+from payments.models import Payment
+from payments.services import payments as payment_services
+
+pytestmark = pytest.mark.django_db
+
+
+def _types(payment_id: str) -> list[str]:
+    return list(
+        Event.objects.filter(object_id=payment_id).order_by("id").values_list("type", flat=True)
+    )
+
+
+def test_each_state_change_has_exactly_one_event(pay, test_client):
+    payment_id = pay(capture_method="manual").json()["id"]
+    test_client.post(f"/v1/payments/{payment_id}/capture", {}, format="json")
+    refund = test_client.post(f"/v1/payments/{payment_id}/refund", {}, format="json").json()
+
+    assert _types(payment_id) == [
+        "payment.created",
+        "payment.authorized",
+        "payment.captured",
+        "payment.refunded",
+    ]
+    assert _types(refund["id"]) == ["refund.created", "refund.succeeded"]
+    declined = pay(
+        payment_method_data={
+            "type": "card",
+            "card": {"number": "4000000000000002", "exp_month": 1, "exp_year": 2040},
+        }
+    ).json()
+    assert _types(declined["error"]["payment"]) == ["payment.created", "payment.failed"]
+
+
+def test_event_payload_is_the_api_object(pay, test_client):
+    payment = pay().json()
+
+    event = test_client.get(f"/v1/events?type=payment.captured&object={payment['id']}").json()
+
+    assert len(event["data"]) == 1
+    body = event["data"][0]
+    assert body["object"] == "event"
+    assert body["type"] == "payment.captured"
+    assert body["livemode"] is False
+    assert body["data"]["object"] == test_client.get(f"/v1/payments/{payment['id']}").json()
+    assert test_client.get(f"/v1/events/{body['id']}").json() == body
+    assert body["request"]["id"].startswith("req_")
+
+
+def test_events_list_filters_by_type_prefix(pay, test_client):
+    pay()
+
+    types = {
+        e["type"] for e in test_client.get("/v1/events?type=payment.*&limit=100").json()["data"]
+    }
+
+    assert types == {"payment.created", "payment.captured"}
+
+
+def test_a_failure_after_the_event_rolls_back_both(pay):
+    """T08(a): an exception after the outbox insert, before commit, leaves neither."""
+    payment = Payment.objects.get(pk=pay(capture_method="manual").json()["id"])
+    events_before = Event.objects.count()
+
+    def cancel_then_crash():
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            locked.cancel(reason="")
+            payment_services.payment_save_and_emit(locked)
+            raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        cancel_then_crash()
+
+    payment.refresh_from_db()
+    assert payment.status == "authorized"
+    assert Event.objects.count() == events_before
+
+
+def test_events_cannot_be_emitted_outside_a_transaction(merchant):
+    with pytest.raises(RuntimeError):
+        event_emit(
+            type="payment.created",
+            snapshot={"id": "pay_x"},
+            merchant_id=merchant.id,
+            livemode=False,
+        )
+
+
+def test_events_are_scoped_to_merchant_and_mode(pay, client_for, keys):
+    pay()
+
+    assert client_for(keys["live_secret"]).get("/v1/events").json()["data"] == []

@@ -1,0 +1,133 @@
+"""Idempotency-Key on the real payments endpoint, against the simulator (T01, T03)."""
+
+import json
+import threading
+import time
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from payments.ledger import LedgerTransaction
+from payments.models import Payment
+from payments.providers.simulator import SimulatorProvider
+from payments.tests.conftest import card_data
+from simulator.models import SimulatedCharge, SimulatedRequest
+
+BODY = {"amount": 2500, "currency": "usd", "payment_method_data": card_data()}
+
+
+def _post(client, key: str, body: dict = BODY):
+    return client.post("/v1/payments", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+@pytest.mark.django_db
+def test_a_repeated_payment_request_is_replayed_and_charges_once(test_client):
+    first = _post(test_client, "order-7")
+    second = _post(test_client, "order-7")
+
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert second["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1
+    assert SimulatedCharge.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_replayed_decline_is_the_same_402(test_client):
+    body = {**BODY, "payment_method_data": card_data("4000000000009995")}
+
+    first, second = _post(test_client, "order-8", body), _post(test_client, "order-8", body)
+
+    assert first.status_code == second.status_code == 402
+    assert second.content == first.content
+    assert Payment.objects.count() == 1
+
+
+class ProcessKilled(BaseException):
+    """Stands for SIGKILL: nothing after it runs, not even exception handlers."""
+
+
+@pytest.mark.django_db
+def test_t03_a_crash_after_the_provider_charged_is_finished_by_the_retry(
+    test_client, settings, monkeypatch
+):
+    # given: the process dies right after the acquirer charged, before we applied it
+    settings.IDEMPOTENCY_LOCK_TIMEOUT = 1
+    authorize = SimulatorProvider.authorize
+
+    def charge_then_die(self, request):
+        authorize(self, request)
+        raise ProcessKilled
+
+    monkeypatch.setattr(SimulatorProvider, "authorize", charge_then_die)
+    with pytest.raises(ProcessKilled):
+        _post(test_client, "order-9")
+    monkeypatch.setattr(SimulatorProvider, "authorize", authorize)
+
+    # when: a retry inside the lock timeout, then one after it
+    early = _post(test_client, "order-9")
+    time.sleep(1.1)
+    late = _post(test_client, "order-9")
+
+    # then: one charge upstream, captured once, one ledger posting
+    assert early.status_code == 409
+    assert late.status_code == 200, late.json()
+    assert late.json()["status"] == "captured"
+    assert Payment.objects.count() == 1
+    assert SimulatedCharge.objects.count() == 1
+    assert SimulatedRequest.objects.filter(operation="authorize").count() == 1
+    assert LedgerTransaction.objects.count() == 1
+
+
+def _connection_slots(wanted: int) -> int:
+    """Threads holding a connection at once: half of what the shared server has free."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity"
+        )
+        free = cursor.fetchone()[0]
+    return max(10, min(wanted, free // 2))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_t01_100_concurrent_payment_posts_with_one_key_charge_once(keys, settings):
+    # given
+    settings.API_RATE_LIMIT = 0
+    threads_count = 100
+    barrier = threading.Barrier(threads_count)
+    slots = threading.BoundedSemaphore(_connection_slots(threads_count))
+    results: list = [None] * threads_count
+
+    def worker(index: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}")
+        try:
+            barrier.wait()
+            with slots:
+                response = _post(client, "t01-payment")
+                results[index] = (response.status_code, response.content)
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then
+    assert all(isinstance(result, tuple) for result in results), results
+    succeeded = {body for status, body in results if status == 200}
+    in_use = [body for status, body in results if status == 409]
+    assert len(succeeded) == 1
+    assert sum(status in (200, 409) for status, _ in results) == threads_count
+    assert all(json.loads(body)["error"]["code"] == "idempotency_key_in_use" for body in in_use)
+    assert Payment.objects.count() == 1
+    assert SimulatedRequest.objects.filter(operation="authorize").count() == 1
+    retry = _post(APIClient(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}"), "t01-payment")
+    assert retry.content == succeeded.pop()

@@ -1,0 +1,226 @@
+import time
+
+import pytest
+
+from merchants.services import merchant_suspend
+from payments.models import Payment, Refund
+
+pytestmark = pytest.mark.django_db
+
+
+def test_payment_object_has_the_documented_shape(pay):
+    body = pay(metadata={"order": "42"}, description="Order 42").json()
+
+    assert set(body) >= {
+        "id",
+        "object",
+        "amount",
+        "amount_capturable",
+        "amount_received",
+        "amount_refunded",
+        "currency",
+        "status",
+        "capture_method",
+        "customer",
+        "payment_method",
+        "provider",
+        "provider_reference",
+        "failure_code",
+        "failure_message",
+        "next_action",
+        "risk",
+        "livemode",
+        "metadata",
+        "description",
+        "created",
+        "client_secret",
+    }
+    assert body["object"] == "payment"
+    assert body["id"].startswith("pay_")
+    assert body["payment_method"].startswith("pm_")
+    assert body["currency"] == "usd"
+    assert body["livemode"] is False
+    assert body["metadata"] == {"order": "42"}
+    assert body["client_secret"].startswith(body["id"] + "_secret_")
+    assert abs(body["created"] - time.time()) < 60
+
+
+def test_currency_is_case_insensitive_in_and_lower_case_out(pay):
+    assert pay(currency="EUR").json()["currency"] == "eur"
+
+
+def test_confirm_false_then_confirm(pay, test_client):
+    created = pay(confirm=False).json()
+    assert created["status"] == "created"
+
+    confirmed = test_client.post(f"/v1/payments/{created['id']}/confirm", {}, format="json")
+
+    assert confirmed.status_code == 200
+    assert confirmed.json()["status"] == "captured"
+
+
+def test_confirm_without_a_payment_method_is_400(test_client):
+    created = test_client.post(
+        "/v1/payments", {"amount": 500, "currency": "usd", "confirm": False}, format="json"
+    ).json()
+
+    response = test_client.post(f"/v1/payments/{created['id']}/confirm", {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "payment_method"
+
+
+def test_confirm_true_needs_a_payment_method(test_client):
+    response = test_client.post("/v1/payments", {"amount": 500, "currency": "usd"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "payment_method"
+    assert not Payment.objects.exists()
+
+
+def test_publishable_key_confirms_only_with_the_client_secret(pay, client_for, keys):
+    created = pay(confirm=False).json()
+    public = client_for(keys["test_publishable"])
+
+    refused = public.post(f"/v1/payments/{created['id']}/confirm", {}, format="json")
+    accepted = public.post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"client_secret": created["client_secret"]},
+        format="json",
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+    assert accepted.json()["status"] == "captured"
+    assert public.get(f"/v1/payments/{created['id']}").status_code == 403
+
+
+def test_partial_capture_releases_the_rest(pay, test_client):
+    payment_id = pay(capture_method="manual").json()["id"]
+
+    body = test_client.post(
+        f"/v1/payments/{payment_id}/capture", {"amount": 600}, format="json"
+    ).json()
+
+    assert (body["status"], body["amount_received"], body["amount_capturable"]) == (
+        "captured",
+        600,
+        0,
+    )
+
+
+def test_capture_above_the_capturable_amount_is_refused(pay, test_client):
+    payment_id = pay(capture_method="manual").json()["id"]
+
+    response = test_client.post(
+        f"/v1/payments/{payment_id}/capture", {"amount": 1001}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "amount_too_large"
+    assert Payment.objects.get(pk=payment_id).status == "authorized"
+
+
+def test_refund_objects_and_their_routes(pay, test_client):
+    payment_id = pay().json()["id"]
+
+    first = test_client.post(
+        "/v1/refunds",
+        {"payment": payment_id, "amount": 300, "reason": "requested_by_customer"},
+        format="json",
+    )
+    second = test_client.post(f"/v1/payments/{payment_id}/refund", {}, format="json")
+    too_much = test_client.post("/v1/refunds", {"payment": payment_id, "amount": 1}, format="json")
+
+    assert first.status_code == 200
+    refund = first.json()
+    assert (refund["object"], refund["amount"], refund["status"], refund["payment"]) == (
+        "refund",
+        300,
+        "succeeded",
+        payment_id,
+    )
+    assert refund["reason"] == "requested_by_customer"
+    assert second.json()["amount"] == 700
+    assert too_much.status_code == 400
+    payment = test_client.get(f"/v1/payments/{payment_id}").json()
+    assert (payment["status"], payment["amount_refunded"]) == ("refunded", 1000)
+    assert test_client.get(f"/v1/refunds/{refund['id']}").json() == refund
+    listed = test_client.get(f"/v1/refunds?payment={payment_id}").json()
+    assert [r["id"] for r in listed["data"]] == [second.json()["id"], refund["id"]]
+
+
+def test_refund_of_an_unknown_payment_is_400(test_client):
+    response = test_client.post("/v1/refunds", {"payment": "pay_nope"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "payment"
+    assert not Refund.objects.exists()
+
+
+def test_list_is_newest_first_with_cursor_pagination(pay, test_client):
+    ids = [pay(amount=100 + i).json()["id"] for i in range(5)]
+
+    first_page = test_client.get("/v1/payments?limit=2").json()
+    second_page = test_client.get(f"/v1/payments?limit=2&starting_after={ids[3]}").json()
+    before = test_client.get(f"/v1/payments?limit=2&ending_before={ids[1]}").json()
+
+    assert first_page["object"] == "list"
+    assert first_page["url"] == "/v1/payments"
+    assert [p["id"] for p in first_page["data"]] == [ids[4], ids[3]]
+    assert first_page["has_more"] is True
+    assert [p["id"] for p in second_page["data"]] == [ids[2], ids[1]]
+    assert [p["id"] for p in before["data"]] == [ids[3], ids[2]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "status=nope",
+        "created[gte]=yesterday",
+        "starting_after=a&ending_before=b",
+    ],
+)
+def test_bad_list_parameters_are_400(test_client, query):
+    response = test_client.get(f"/v1/payments?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"]
+
+
+def test_list_filters(pay, test_client):
+    captured = pay().json()["id"]
+    authorized = pay(capture_method="manual").json()["id"]
+
+    by_status = test_client.get("/v1/payments?status=authorized").json()["data"]
+    now = int(time.time())
+    future = test_client.get(f"/v1/payments?created[gte]={now + 60}").json()["data"]
+    past = test_client.get(f"/v1/payments?created[lte]={now + 60}").json()["data"]
+
+    assert [p["id"] for p in by_status] == [authorized]
+    assert future == []
+    assert {p["id"] for p in past} == {captured, authorized}
+
+
+def test_test_and_live_data_never_mix(pay, client_for, keys):
+    payment_id = pay().json()["id"]
+    live = client_for(keys["live_secret"])
+
+    assert live.get(f"/v1/payments/{payment_id}").status_code == 404
+    assert live.get("/v1/payments").json()["data"] == []
+
+
+def test_a_suspended_merchant_cannot_charge_but_can_refund(pay, test_client, merchant):
+    payment_id = pay().json()["id"]
+    merchant_suspend(merchant=merchant, actor="test", reason="risk review")
+
+    charge = pay()
+    refund = test_client.post(f"/v1/payments/{payment_id}/refund", {}, format="json")
+
+    assert charge.status_code == 403
+    assert charge.json()["error"]["code"] == "account_inactive"
+    assert refund.status_code == 200
+    assert Payment.objects.count() == 1
