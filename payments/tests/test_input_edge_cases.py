@@ -383,9 +383,14 @@ MEGABYTE_STRING = "x" * 1_000_000
             id="nul-descriptor",
         ),
         pytest.param(
-            {"metadata": {"k": "a\u0000b"}}, "metadata", "parameter_invalid", id="nul-value"
+            {"metadata": {"k": "a\u0000b"}},
+            "metadata",
+            "null_characters_not_allowed",
+            id="nul-value",
         ),
-        pytest.param({"metadata": {"k\u0000": "v"}}, "metadata", "parameter_invalid", id="nul-key"),
+        pytest.param(
+            {"metadata": {"k\u0000": "v"}}, "metadata", "null_characters_not_allowed", id="nul-key"
+        ),
         pytest.param(
             {"description": "a\ud800b"},
             "description",
@@ -393,10 +398,16 @@ MEGABYTE_STRING = "x" * 1_000_000
             id="surrogate-description",
         ),
         pytest.param(
-            {"metadata": {"k": "\udfff"}}, "metadata", "parameter_invalid", id="surrogate-value"
+            {"metadata": {"k": "\udfff"}},
+            "metadata",
+            "surrogate_characters_not_allowed",
+            id="surrogate-value",
         ),
         pytest.param(
-            {"metadata": {"\ud800": "v"}}, "metadata", "parameter_invalid", id="surrogate-key"
+            {"metadata": {"\ud800": "v"}},
+            "metadata",
+            "surrogate_characters_not_allowed",
+            id="surrogate-key",
         ),
         pytest.param(
             {"capture_method": "\ud800"},
