@@ -8,10 +8,9 @@ without its events, no ledger transaction without balanced entries, no double
 charge at the provider), the work completes exactly once afterwards, and the same
 thread's next request works without restarting anything.
 
-Idempotency keys are not on this branch yet, so the retry is a plain one. That is
-safe when the killed transaction was the one creating the payment (nothing was left
-behind); once the provider has been called, the pending-operation resolver finishes
-the payment, since a plain retry there would be a second payment.
+Recovery is a retry with the same Idempotency-Key (the server error released the
+key, and the retry resumes what the first attempt committed) or, for a payment the
+provider already answered, the pending-operation resolver.
 """
 
 import threading
@@ -72,16 +71,18 @@ def terminate_backend(pid: int) -> None:
         assert cursor.fetchone() == (True,)
 
 
-def requests_in_a_thread(client, count: int, pause: Pause) -> list:
-    """POST the payment `count` times from one thread (one connection), killing its
-    backend during the first request; returns the responses."""
+def requests_in_a_thread(client, count: int, pause: Pause, key: str) -> list:
+    """POST the payment `count` times with Idempotency-Key `key` from one thread (one
+    connection), killing its backend during the first request; returns the responses."""
     responses: list = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
             for _ in range(count):
-                responses.append(client.post("/v1/payments", BODY, format="json"))
+                responses.append(
+                    client.post("/v1/payments", BODY, format="json", HTTP_IDEMPOTENCY_KEY=key)
+                )
         except BaseException as exc:  # re-raised in the test's thread
             errors.append(exc)
         finally:
@@ -118,8 +119,8 @@ def test_connection_killed_while_creating_the_payment(pause_in, test_client):
     # given: the request waits inside the transaction that inserts the payment
     pause = pause_in(payment_services, "operation_reserve")
 
-    # when: its backend is killed there; then the same thread retries
-    failed, retried = requests_in_a_thread(test_client, 2, pause)
+    # when: its backend is killed there; then the same thread retries with the key
+    failed, retried = requests_in_a_thread(test_client, 2, pause, key="order-1")
 
     # then: a JSON 5xx, and the transaction left nothing behind
     error = assert_json_error(failed, 500, "api_error")
@@ -127,21 +128,27 @@ def test_connection_killed_while_creating_the_payment(pause_in, test_client):
     # the retry on the same thread reconnected and completed exactly once
     assert retried.status_code == 200, retried.content
     assert retried.json()["status"] == "captured"
-    assert Payment.objects.count() == 1
-    assert Payment.objects.get().id == retried.json()["id"]
+    assert "Idempotent-Replayed" not in retried
+    payment = Payment.objects.get()
+    assert payment.id == retried.json()["id"]
+    assert payment.idempotency_key.key == "order-1"
     assert LedgerTransaction.objects.count() == 1
     assert SimulatedCharge.objects.count() == 1
     assert_no_partial_rows()
-    # and the test's own connection, and a fresh one, work too
-    assert test_client.get(f"/v1/payments/{retried.json()['id']}").status_code == 200
+    # a further repeat replays the answer; the test's own connection works too
+    replay = test_client.post("/v1/payments", BODY, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    assert (replay.status_code, replay.content) == (200, retried.content)
+    assert replay["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1
 
 
-def test_connection_killed_while_posting_to_the_ledger(pause_in, test_client):
+@pytest.mark.parametrize("recovery", ["retry-with-key", "resolver"])
+def test_connection_killed_while_posting_to_the_ledger(pause_in, test_client, recovery):
     # given: the request waits inside the transaction that applies the provider's answer
     pause = pause_in(payment_services, "ledger_post")
 
     # when
-    (failed,) = requests_in_a_thread(test_client, 1, pause)
+    (failed,) = requests_in_a_thread(test_client, 1, pause, key="order-2")
 
     # then: a JSON 5xx; the provider charged once and the payment is safely pending
     assert_json_error(failed, 500, "api_error")
@@ -157,13 +164,20 @@ def test_connection_killed_while_posting_to_the_ledger(pause_in, test_client):
     assert LedgerEntry.objects.count() == 0
     assert SimulatedCharge.objects.count() == 1
 
-    # when: the pending-operation resolver runs (the beat task's service)
-    resolved = operations_resolve_pending(older_than=timedelta(0))
+    # when: the client retries with its key, or the pending-operation resolver runs
+    if recovery == "retry-with-key":
+        retried = test_client.post(
+            "/v1/payments", BODY, format="json", HTTP_IDEMPOTENCY_KEY="order-2"
+        )
+        assert retried.status_code == 200, retried.content
+        assert (retried.json()["id"], retried.json()["status"]) == (payment.id, "captured")
+    else:
+        assert operations_resolve_pending(older_than=timedelta(0)) == 1
 
     # then: the provider's answer is applied once, without charging again
-    assert resolved == 1
     payment.refresh_from_db()
     assert (payment.status, payment.amount_received_minor) == ("captured", 1000)
+    assert Payment.objects.count() == 1
     assert LedgerTransaction.objects.filter(payment=payment).count() == 1
     assert LedgerEntry.objects.filter(transaction__payment=payment).aggregate(
         total=Sum("amount_minor")
@@ -173,7 +187,7 @@ def test_connection_killed_while_posting_to_the_ledger(pause_in, test_client):
     assert_no_partial_rows()
     assert operations_resolve_pending(older_than=timedelta(0)) == 0
 
-    # and the next request works
+    # and a new request works
     before = row_counts()
     response = test_client.post("/v1/payments", BODY, format="json")
     assert response.status_code == 200, response.content
