@@ -35,14 +35,22 @@ logger = logging.getLogger(__name__)
 def operation_reserve(
     *, payment: Payment, kind: str, amount_minor: int | None = None, refund=None, reason: str = ""
 ) -> ProviderOperation:
-    """Create the pending operation; call inside the reserving transaction."""
+    """Create the pending operation; call inside the reserving transaction.
+
+    Its idempotency key names the payment (or refund), the kind and the attempt: a
+    resolver retrying this operation reuses its key, while a new capture after a failed
+    one is a new operation with a new key.
+    """
     key_subject = refund.id if refund is not None else payment.id
+    attempt = 1
+    if kind in (OperationKind.CAPTURE, OperationKind.VOID):  # may follow a failed attempt
+        attempt += ProviderOperation.objects.filter(payment=payment, kind=kind).count()
     return ProviderOperation.objects.create(
         payment=payment,
         refund=refund,
         kind=kind,
         provider=payment.provider,
-        idempotency_key=f"{key_subject}-{kind}",
+        idempotency_key=f"{key_subject}-{kind}-{attempt}",
         amount_minor=amount_minor,
         reason=reason,
         attempts=1,  # reserved to be sent right away
