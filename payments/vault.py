@@ -7,7 +7,7 @@ row's id, so a ciphertext moved to another row does not open.
 import json
 
 from gateway import crypto
-from payments.models import Customer, PaymentMethod
+from payments.models import Customer, PaymentMethod, ProviderAccount
 
 
 def _seal_json(value: dict, *, row_id: str) -> bytes:
@@ -41,3 +41,12 @@ def seal_customer_pii(customer: Customer, *, email: str, name: str, phone: str) 
 def customer_pii(customer: Customer) -> dict:
     """{"email", "name", "phone"} (empty strings when not given)."""
     return _unseal_json(customer.pii_ciphertext, row_id=customer.id)
+
+
+def seal_provider_credentials(account: ProviderAccount, credentials: dict) -> None:
+    account.credentials_ciphertext = _seal_json(credentials, row_id=account.id)
+
+
+def provider_credentials(account: ProviderAccount) -> dict:
+    """The account's secrets, for building its adapter only: never log or return them."""
+    return _unseal_json(account.credentials_ciphertext, row_id=account.id)
