@@ -62,12 +62,19 @@ def _balance_transaction(client) -> str:
     return client.get("/v1/balance_transactions").json()["data"][0]["id"]
 
 
+def _provider_account(client) -> str:
+    return client.post("/v1/provider_accounts", {"provider": "simulator"}, format="json").json()[
+        "id"
+    ]
+
+
 # resource -> (a builder making one of merchant A's objects, its list path)
 BUILDERS = {
     "payments": (_payment, "/v1/payments"),
     "refunds": (_refund, "/v1/refunds"),
     "events": (_event, "/v1/events"),
     "balance_transactions": (_balance_transaction, "/v1/balance_transactions"),
+    "provider_accounts": (_provider_account, "/v1/provider_accounts"),
 }
 
 

@@ -351,9 +351,7 @@ class StripeProvider:
 
     def _refunds(self, reference: str) -> list[dict]:
         listed = self._call(
-            lambda: self._client.v1.refunds.list(
-                params={"payment_intent": reference, "limit": 100}
-            )
+            lambda: self._client.v1.refunds.list(params={"payment_intent": reference, "limit": 100})
         )
         return listed.get("data", [])
 

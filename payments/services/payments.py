@@ -15,12 +15,14 @@ from django.utils.crypto import get_random_string
 from gateway.api.errors import InvalidRequestError
 from gateway.events import event_emit
 from payments import hosted
+from payments.breaker import breaker_allows
 from payments.enums import (
     CancellationReason,
     CaptureMethod,
     OperationKind,
     OperationStatus,
     PaymentStatus,
+    ProviderName,
 )
 from payments.errors import (
     AmountTooLarge,
@@ -30,8 +32,6 @@ from payments.errors import (
 )
 from payments.fees import fee_for
 from payments.ledger import Account, TransactionType, ledger_post
-from payments.breaker import breaker_allows
-from payments.enums import ProviderName
 from payments.models import Customer, Payment, PaymentMethod, ProviderAccount, ProviderOperation
 from payments.providers.base import Outcome, ProviderResult
 from payments.representations import payment_snapshot

@@ -99,14 +99,9 @@ def provider_account_create(
         raise InvalidRequestError(
             "The simulator takes no live payments.", param="provider", code="parameter_invalid"
         )
-    if min_amount_minor is not None and max_amount_minor is not None:
-        if min_amount_minor > max_amount_minor:
-            raise InvalidRequestError(
-                "min_amount is greater than max_amount.", param="min_amount"
-            )
-    credentials = _check_credentials(
-        provider=provider, livemode=livemode, credentials=credentials
-    )
+    if None not in (min_amount_minor, max_amount_minor) and min_amount_minor > max_amount_minor:
+        raise InvalidRequestError("min_amount is greater than max_amount.", param="min_amount")
+    credentials = _check_credentials(provider=provider, livemode=livemode, credentials=credentials)
     account = ProviderAccount(
         merchant=merchant,
         livemode=livemode,
@@ -203,4 +198,3 @@ def routing_candidates(
         for a in accounts
         if a.matches(currency=currency, amount_minor=amount_minor, card_brand=card_brand)
     ]
-

@@ -11,8 +11,8 @@ from payments.enums import OperationKind, OperationStatus
 from payments.models import ProviderOperation
 from payments.providers.base import ProviderError
 from payments.services.operations import operation_apply, operation_call
-from payments.services.provider_accounts import provider_for
 from payments.services.payments import apply_authorization, apply_capture, apply_void
+from payments.services.provider_accounts import provider_for
 from payments.services.refunds import apply_refund
 
 logger = logging.getLogger(__name__)
