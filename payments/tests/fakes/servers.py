@@ -6,6 +6,7 @@ test ends, or 60 s), `RESET` (reads the request, then resets the connection).
 A `Reply` with `delay` answers after that many seconds (after the client gave up).
 """
 
+import contextlib
 import json
 import socket
 import struct
@@ -89,10 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
 
     def finish(self):
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
 
 class StubServer:
@@ -103,7 +102,9 @@ class StubServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.stub = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
