@@ -181,13 +181,17 @@ def operation_settle(operation: ProviderOperation, result: ProviderResult) -> bo
         Outcome.PENDING: OperationStatus.REQUIRES_ACTION,
         Outcome.DECLINED: OperationStatus.DECLINED,
     }.get(result.outcome, OperationStatus.FAILED)
+    fields = {
+        "status": status,
+        "error_code": result.decline_code,
+        "error_message": result.message[:300],
+        "resolved_at": timezone.now(),
+    }
+    if result.reference:  # else keep what prepare_authorization stored
+        fields["provider_reference"] = result.reference
     return bool(
         ProviderOperation.objects.filter(pk=operation.pk, status=OperationStatus.PENDING).update(
-            status=status,
-            provider_reference=result.reference,
-            error_code=result.decline_code,
-            error_message=result.message[:300],
-            resolved_at=timezone.now(),
+            **fields
         )
     )
 
