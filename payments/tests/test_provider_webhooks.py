@@ -113,7 +113,7 @@ def test_a_forged_or_stale_event_is_refused_and_changes_nothing(
 def test_the_signature_is_checked_on_the_raw_body_before_any_json_parsing(
     client, account, monkeypatch
 ):
-    account_id, secret = account
+    account_id, _ = account
 
     class NoJson:
         @staticmethod
