@@ -8,6 +8,9 @@ before any retry, retries reuse the same idempotency key, and the customer is ch
 once, in the state the provider has.
 """
 
+import hashlib
+import hmac
+import json
 import time
 from datetime import timedelta
 
@@ -16,6 +19,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from time_machine import travel
 
+from payments import vault
 from payments.models import Payment, ProviderAccount
 from payments.services.provider_accounts import provider_for
 from payments.services.resolution import operations_resolve_pending
@@ -147,3 +151,41 @@ def test_d_a_429_did_nothing_upstream_and_the_payment_fails_retryably(
 def test_every_provider_call_has_bounded_timeouts(settings):
     assert 0 < settings.PROVIDER_CONNECT_TIMEOUT <= 10
     assert 0 < settings.PROVIDER_READ_TIMEOUT <= 10
+
+
+def test_a_webhook_settles_a_timed_out_authorization_by_asking_stripe(
+    pay, client, stripe_proxy, stripe_account, django_capture_on_commit_callbacks
+):
+    # given Stripe charged, but its answer came after our timeout
+    stripe_proxy.script[CONFIRM] = [("forward", 1.0)]
+    payment = Payment.objects.get(pk=_pay_timed(pay)[0]["id"])
+    reference = payment.operations.get().provider_reference
+    secret = vault.provider_credentials(ProviderAccount.objects.get(pk=stripe_account))[
+        "webhook_secret"
+    ]
+    body = json.dumps(
+        {
+            "id": "evt_late",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": reference, "object": "payment_intent"}},
+        }
+    ).encode()
+    timestamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+    # when Stripe's event arrives (before the resolver's turn)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/webhooks/stripe/{stripe_account}",
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=f"t={timestamp},v1={mac}",
+        )
+
+    # then the pending operation was resolved by lookup, without a second confirmation
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == "captured"
+    assert payment.operations.get().status == "succeeded"
+    assert len(stripe_proxy.calls(*CONFIRM)) == 1
+    assert payment.ledger_transactions.count() == 1
