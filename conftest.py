@@ -1,11 +1,15 @@
 """Fixtures every app's tests share: a merchant with keys, and API clients."""
 
+import logging
+import re
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from merchants.services import merchant_create
+from payments.tests.fakes.secrets import RUNTIME_SECRETS
 
 
 def pytest_collection_modifyitems(config, items):
@@ -13,6 +17,49 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(skip)
+
+
+# Secret shapes that must never appear in a log record in the clear (T20).
+_SECRET_SHAPES = re.compile(
+    r"\b[sr]k_(?:test|live)_[A-Za-z0-9]{8,}"
+    r"|\bwhsec_[A-Za-z0-9+/=]{8,}"
+    r"|\b(?:Bearer|Basic) (?!\[REDACTED\])[A-Za-z0-9._~+/=-]{8,}"
+)
+
+
+class _SecretScan(logging.Handler):
+    """Sees every record of the run (the test settings log at DEBUG) and keeps those
+    showing a secret: a shape above, or a credential the tests generated."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+        self._known = 0
+        self._generated = None
+
+    def _generated_pattern(self):
+        if self._known != len(RUNTIME_SECRETS):
+            self._known = len(RUNTIME_SECRETS)
+            self._generated = re.compile("|".join(map(re.escape, sorted(RUNTIME_SECRETS))))
+        return self._generated
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.getMessage()} {record.exc_text or ''}"
+        generated = self._generated_pattern()
+        if _SECRET_SHAPES.search(text) or (generated and generated.search(text)):
+            self.leaks.append(f"{record.name}: {text[:300]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _t20_no_secret_in_any_log_record():
+    """T20: the whole suite runs with logging at DEBUG; any record that shows a provider
+    secret, webhook secret, API key or bearer/basic credential fails the run."""
+    scan = _SecretScan()
+    root = logging.getLogger()
+    root.addHandler(scan)
+    yield
+    root.removeHandler(scan)
+    assert scan.leaks == [], "secrets reached the logs:\n" + "\n".join(scan.leaks[:20])
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,14 @@ _SECRETS = re.compile(
     r"|\bwhsec_[A-Za-z0-9+/=]+"
     r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+",
 )
-_CVC_FIELD = re.compile(r"""(["']?cvc["']?\s*[:=]\s*["']?)\d{3,4}""", re.IGNORECASE)
+# `cvc=123`, `"cvc": "123"`, and form-encoded `card[cvc]=123` (as the stripe SDK posts it).
+_CVC_FIELD = re.compile(r"""(["']?cvc(?:\]|%5D)?["']?\s*[:=]\s*["']?)\d{3,4}""", re.IGNORECASE)
+# Secret fields in JSON, dict reprs or form bodies (OAuth tokens in a provider's answer).
+_SECRET_FIELD = re.compile(
+    r"""(["']?\b(?:access_token|refresh_token|id_token|client_secret|secret_key|webhook_secret"""
+    r"""|password)["']?\s*[:=]\s*["']?)[^"'\s,&}]+""",
+    re.IGNORECASE,
+)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -53,6 +60,7 @@ def _mask_secret(match: re.Match) -> str:
 def redact(text: str) -> str:
     """Mask card numbers (BIN and last four kept), CVC fields, API keys and secrets."""
     text = _SECRETS.sub(_mask_secret, text)
+    text = _SECRET_FIELD.sub(r"\1[REDACTED]", text)
     text = _CVC_FIELD.sub(r"\1***", text)
     return _PAN_CANDIDATE.sub(_mask_pan, text)
 

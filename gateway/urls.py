@@ -18,6 +18,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("v1/", include(api_v1)),
+    path("", include("payments.api.inbound_urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

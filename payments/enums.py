@@ -73,3 +73,21 @@ class SimulateScenario(models.TextChoices):
     NETWORK_TIMEOUT = "network_timeout"
     FRAUD_DETECTED = "fraud_detected"
     BANK_ERROR = "bank_error"
+
+
+class ProviderName(models.TextChoices):
+    SIMULATOR = "simulator"
+    STRIPE = "stripe"
+    PAYPAL = "paypal"
+
+
+class ProviderAccountStatus(models.TextChoices):
+    ACTIVE = "active"
+    DELETED = "deleted"  # kept for the payments that used it and their late webhooks
+
+
+class ProviderEventStatus(models.TextChoices):
+    RECEIVED = "received"  # stored, waiting for the worker
+    PROCESSED = "processed"
+    IGNORED = "ignored"  # about nothing we track (another system's payment, a test ping)
+    FAILED = "failed"  # the provider could not be asked; retried by the task

@@ -16,3 +16,17 @@ def three_d_secure_next_action(payment) -> dict:
             "return_url": payment.return_url or None,
         },
     }
+
+
+def provider_return_url(payment) -> str:
+    """Where a provider sends the customer back (PayPal approval, Stripe 3-D Secure):
+    our page syncs the payment with the provider, then redirects to `return_url`."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hosted/payments/{payment.id}/return"
+
+
+def provider_next_action(payment, url: str) -> dict:
+    """`next_action` sending the customer to a page of the provider's."""
+    return {
+        "type": "redirect_to_url",
+        "redirect_to_url": {"url": url, "return_url": payment.return_url or None},
+    }

@@ -17,6 +17,9 @@ from payments.enums import (
     OperationKind,
     OperationStatus,
     PaymentStatus,
+    ProviderAccountStatus,
+    ProviderEventStatus,
+    ProviderName,
     RefundReason,
     RefundStatus,
 )
@@ -92,6 +95,65 @@ class PaymentMethod(models.Model):
         return f"{self.card_brand} •••• {self.card_last4}"
 
 
+class ProviderAccount(models.Model):
+    """A merchant's account at an upstream provider, in one mode, with routing rules.
+
+    Credentials are sealed in the vault (bound to this row's id) and never leave it
+    except to build the adapter. Payments are routed to the active accounts whose
+    rules match, lowest `priority` first; an empty rule matches everything.
+    """
+
+    id = PrefixedIdField(prefix="pa")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    livemode = models.BooleanField()
+    provider = models.CharField(max_length=16, choices=ProviderName.choices)
+    credentials_ciphertext = models.BinaryField(help_text="AES-GCM sealed JSON credentials")
+    priority = models.PositiveIntegerField(default=0, help_text="lower is tried first")
+    currencies = models.JSONField(default=list, blank=True, help_text="empty: any")
+    card_brands = models.JSONField(default=list, blank=True, help_text="empty: any")
+    min_amount_minor = models.BigIntegerField(null=True, blank=True)
+    max_amount_minor = models.BigIntegerField(null=True, blank=True)
+    api_base = models.URLField(blank=True, help_text="provider URL override (tests, demos)")
+    status = models.CharField(
+        max_length=16, choices=ProviderAccountStatus.choices, default=ProviderAccountStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MerchantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "id"]
+        indexes = [
+            models.Index(
+                fields=["merchant", "livemode", "priority", "id"],
+                condition=Q(status="active"),
+                name="provider_account_routing",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_amount_minor__isnull=True)
+                | Q(max_amount_minor__isnull=True)
+                | Q(min_amount_minor__lte=F("max_amount_minor")),
+                name="provider_account_amount_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.id}"
+
+    def matches(self, *, currency: str, amount_minor: int, card_brand: str | None) -> bool:
+        """Whether this account's routing rules accept the payment."""
+        if self.currencies and currency not in self.currencies:
+            return False
+        if self.card_brands and card_brand is not None and card_brand not in self.card_brands:
+            return False
+        if self.min_amount_minor is not None and amount_minor < self.min_amount_minor:
+            return False
+        return self.max_amount_minor is None or amount_minor <= self.max_amount_minor
+
+
 class Payment(ConcurrentTransitionMixin, models.Model):
     id = PrefixedIdField(prefix="pay")
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
@@ -113,6 +175,17 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         PaymentMethod, null=True, blank=True, on_delete=models.PROTECT
     )
     provider = models.CharField(max_length=16, default="simulator")
+    provider_requested = models.CharField(
+        max_length=16, blank=True, help_text="the `provider` the merchant asked for, if any"
+    )
+    provider_account = models.ForeignKey(
+        ProviderAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the account of the latest attempt (empty: the built-in simulator)",
+    )
     provider_reference = models.CharField(max_length=100, blank=True)
     failure_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
@@ -180,7 +253,15 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     def begin_authorization(self) -> None:
         """The authorization is reserved; the provider has not answered yet."""
 
-    @transition(field=status, source=[S.PROCESSING, S.IN_REVIEW], target=S.AUTHORIZED)
+    @transition(field=status, source=S.PROCESSING, target=S.PROCESSING)
+    def await_customer(self, *, provider_reference: str, next_action: dict) -> None:
+        """The provider took the payment and waits for the customer (PayPal approval)."""
+        self.provider_reference = provider_reference
+        self.next_action = next_action
+
+    @transition(
+        field=status, source=[S.PROCESSING, S.REQUIRES_ACTION, S.IN_REVIEW], target=S.AUTHORIZED
+    )
     def authorize(self, *, provider_reference: str) -> None:
         self.provider_reference = provider_reference
         self.amount_capturable_minor = self.amount_minor
@@ -192,7 +273,11 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         self.provider_reference = provider_reference
         self.next_action = next_action
 
-    @transition(field=status, source=[S.PROCESSING, S.AUTHORIZED, S.IN_REVIEW], target=S.CAPTURED)
+    @transition(
+        field=status,
+        source=[S.PROCESSING, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW],
+        target=S.CAPTURED,
+    )
     def capture(self, *, amount_minor: int, fee_minor: int, provider_reference: str = "") -> None:
         """Record the capture of `amount_minor`; any uncaptured rest is released."""
         self.provider_reference = provider_reference or self.provider_reference
@@ -217,7 +302,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=status,
-        source=[S.CREATED, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW],
+        source=[S.CREATED, S.PROCESSING, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW],
         target=S.CANCELED,
     )
     def cancel(self, *, reason: str = "") -> None:
@@ -294,6 +379,14 @@ class ProviderOperation(models.Model):
         max_length=16, choices=OperationStatus.choices, default=OperationStatus.PENDING
     )
     provider = models.CharField(max_length=16)
+    provider_account = models.ForeignKey(
+        ProviderAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operations",
+        help_text="where the call went (empty: the built-in simulator)",
+    )
     idempotency_key = models.CharField(max_length=100, unique=True)
     amount_minor = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=24, blank=True, help_text="why it was requested")
@@ -324,6 +417,48 @@ class ProviderOperation(models.Model):
         return f"{self.kind} {self.payment_id} ({self.status})"
 
 
+class ProviderEvent(models.Model):
+    """A webhook event a provider sent us, stored once per provider event id.
+
+    Only what routing the event needs is kept (type and object id): the worker asks
+    the provider for the object's current state instead of trusting the payload, so
+    duplicates and out-of-order deliveries converge on the provider's truth.
+    """
+
+    provider_account = models.ForeignKey(
+        ProviderAccount, on_delete=models.PROTECT, related_name="events"
+    )
+    provider = models.CharField(max_length=16, choices=ProviderName.choices)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ProviderEventStatus.choices, default=ProviderEventStatus.RECEIVED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_account", "event_id"], name="provider_event_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=Q(status__in=["received", "failed"]),
+                name="provider_event_unprocessed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"
+
+
 # The ledger's models live in payments/ledger.py beside ledger_post(); importing them
 # here registers them with the app.
 from payments.ledger import LedgerEntry, LedgerTransaction  # noqa: E402
@@ -334,6 +469,8 @@ __all__ = [
     "LedgerTransaction",
     "Payment",
     "PaymentMethod",
+    "ProviderAccount",
+    "ProviderEvent",
     "ProviderOperation",
     "Refund",
 ]

@@ -7,9 +7,10 @@ straight to the function (a payment is rendered up to three times per request, a
 DRF's generic field machinery was a quarter of the request's CPU time).
 """
 
+from django.conf import settings
 from rest_framework import serializers
 
-from payments.models import Payment, Refund
+from payments.models import Payment, ProviderAccount, Refund
 
 
 def _timestamp(value) -> int | None:
@@ -60,6 +61,32 @@ def refund_snapshot(refund: Refund) -> dict:
         "metadata": refund.metadata,
         "livemode": refund.livemode,
         "created": _timestamp(refund.created_at),
+    }
+
+
+def provider_account_webhook_url(account: ProviderAccount) -> str | None:
+    if account.provider == "simulator":
+        return None
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}/webhooks/{account.provider}/{account.id}"
+
+
+def provider_account_snapshot(account: ProviderAccount) -> dict:
+    """Never the credentials: not even a hint of them."""
+    return {
+        "id": account.id,
+        "object": "provider_account",
+        "provider": account.provider,
+        "livemode": account.livemode,
+        "priority": account.priority,
+        "currencies": account.currencies,
+        "card_brands": account.card_brands,
+        "min_amount": account.min_amount_minor,
+        "max_amount": account.max_amount_minor,
+        "api_base": account.api_base or None,
+        "status": account.status,
+        "webhook_url": provider_account_webhook_url(account),
+        "created": _timestamp(account.created_at),
     }
 
 
@@ -137,3 +164,27 @@ class RefundSerializer(_Representation):
     metadata = serializers.DictField(child=serializers.CharField())
     livemode = serializers.BooleanField()
     created = serializers.IntegerField()
+
+
+class ProviderAccountSerializer(_Representation):
+    snapshot = provider_account_snapshot
+
+    id = serializers.CharField()
+    object = serializers.CharField(help_text='Always "provider_account".')
+    provider = serializers.ChoiceField(choices=["simulator", "stripe", "paypal"])
+    livemode = serializers.BooleanField()
+    priority = serializers.IntegerField(help_text="Lower is tried first.")
+    currencies = serializers.ListField(child=serializers.CharField(), help_text="Empty: any.")
+    card_brands = serializers.ListField(child=serializers.CharField(), help_text="Empty: any.")
+    min_amount = serializers.IntegerField(allow_null=True)
+    max_amount = serializers.IntegerField(allow_null=True)
+    api_base = _text()
+    status = serializers.ChoiceField(choices=["active", "deleted"])
+    webhook_url = _text(help_text="Where to point the provider's webhooks for this account.")
+    created = serializers.IntegerField()
+
+
+class DeletedObjectSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.CharField()
+    deleted = serializers.BooleanField()

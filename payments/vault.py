@@ -9,7 +9,7 @@ import json
 from django.db import transaction
 
 from gateway import crypto
-from payments.models import Customer, PaymentMethod
+from payments.models import Customer, PaymentMethod, ProviderAccount
 
 
 def _seal_json(value: dict, *, row_id: str) -> bytes:
@@ -45,10 +45,20 @@ def customer_pii(customer: Customer) -> dict:
     return _unseal_json(customer.pii_ciphertext, row_id=customer.id)
 
 
+def seal_provider_credentials(account: ProviderAccount, credentials: dict) -> None:
+    account.credentials_ciphertext = _seal_json(credentials, row_id=account.id)
+
+
+def provider_credentials(account: ProviderAccount) -> dict:
+    """The account's secrets, for building its adapter only: never log or return them."""
+    return _unseal_json(account.credentials_ciphertext, row_id=account.id)
+
+
 # Every sealed column, for key rotation (`manage.py rotate_keys`).
 SEALED_COLUMNS = {
     Customer: ("pii_ciphertext",),
     PaymentMethod: ("card_ciphertext", "billing_ciphertext"),
+    ProviderAccount: ("credentials_ciphertext",),
 }
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -131,6 +132,29 @@ SUPPORT_REFUND_LIMIT_MINOR = env.int("SUPPORT_REFUND_LIMIT_MINOR", default=50_00
 # Seconds a provider operation may stay without an answer before the resolver asks.
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
 
+# --- Upstream providers (Stripe, PayPal) ----------------------------------------------
+# Seconds to connect to, and then to wait for an answer from, a provider on every call.
+# At most 10: a request holding a worker longer than that is worse than an unknown
+# outcome, which the resolver settles by asking the provider.
+PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=3.0)
+PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=10.0)
+for _name in ("PROVIDER_CONNECT_TIMEOUT", "PROVIDER_READ_TIMEOUT"):
+    if not 0 < globals()[_name] <= 10:
+        raise ImproperlyConfigured(f"{_name} must be more than 0 and at most 10 seconds")
+# Retries the stripe SDK makes itself, with our idempotency key, after a connection
+# failure, a 409 or a 5xx (never after a read timeout: the resolver handles those).
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+# Seconds a Stripe webhook's signed timestamp may differ from our clock (replay window).
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# Accept `api_base` (a provider URL override) on provider accounts: tests and demos only.
+PROVIDER_ALLOW_API_BASE = env.bool("PROVIDER_ALLOW_API_BASE", default=False)
+# Circuit breaker per provider account: this many failures (timeouts, refused
+# connections, 5xx, 429) within the window open it; routing then skips the account
+# for the cool-down, after which one request probes it.
+PROVIDER_BREAKER_FAILURES = env.int("PROVIDER_BREAKER_FAILURES", default=5)
+PROVIDER_BREAKER_WINDOW = env.int("PROVIDER_BREAKER_WINDOW", default=60)
+PROVIDER_BREAKER_COOLDOWN = env.int("PROVIDER_BREAKER_COOLDOWN", default=30)
+
 # --- Vault ----------------------------------------------------------------------------
 # Key-encryption keys, `kid:base64(32 bytes)` comma-separated, the current one first;
 # older ones stay only to open what `manage.py rotate_keys` has not re-wrapped yet.
@@ -178,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-authorizations": {
         "task": "payments.tasks.payments_expire_authorizations_task",
         "schedule": timedelta(hours=1),
+    },
+    "process-provider-events": {
+        "task": "payments.tasks.provider_events_process_pending_task",
+        "schedule": timedelta(minutes=5),
     },
 }
 
@@ -258,5 +286,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # At DEBUG these SDKs log request headers and bodies: paypalrestsdk the Basic
+        # credentials and bearer tokens, stripe the card parameters it posts.
+        "paypalrestsdk": {"level": "WARNING"},
+        "stripe": {"level": "INFO"},
     },
 }

@@ -15,6 +15,7 @@ API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default="") or secrets.token_ur
 VAULT_KEYS = env("VAULT_KEYS", default="") or generate_key_setting("test1")
 FINGERPRINT_KEY = env("FINGERPRINT_KEY", default="") or secrets.token_urlsafe(48)
 DEBUG = False
+PROVIDER_ALLOW_API_BASE = True  # adapters talk to localstripe and stubs on loopback
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True

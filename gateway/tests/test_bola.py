@@ -65,6 +65,11 @@ def _balance_transaction(client) -> str:
     return client.get("/v1/balance_transactions").json()["data"][0]["id"]
 
 
+def _provider_account(client) -> str:
+    response = client.post("/v1/provider_accounts", {"provider": "simulator"}, format="json")
+    return response.json()["id"]
+
+
 def _customer(client) -> str:
     return client.post("/v1/customers", {"email": "a@shop.test"}, format="json").json()["id"]
 
@@ -84,9 +89,10 @@ BUILDERS = {
     "refunds": _refund,
     "events": _event,
     "balance_transactions": _balance_transaction,
+    "provider_accounts": _provider_account,
 }
 # Payment methods are listed per customer; payments/tests/test_bola.py covers those.
-LISTED = ["customers", "payments", "refunds", "events", "balance_transactions"]
+LISTED = ["customers", "payments", "refunds", "events", "balance_transactions", "provider_accounts"]
 
 
 def _resource(route: str) -> str:

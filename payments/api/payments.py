@@ -51,7 +51,11 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
     statement_descriptor = serializers.CharField(required=False, max_length=22, allow_blank=True)
     metadata = MetadataField(required=False)
     return_url = serializers.URLField(required=False, max_length=2000)
-    provider = serializers.ChoiceField(choices=PROVIDERS, default="simulator")
+    provider = serializers.ChoiceField(
+        choices=PROVIDERS,
+        required=False,
+        help_text="Use only this provider's accounts (default: routing over all of them).",
+    )
     simulate = serializers.ChoiceField(choices=SimulateScenario.choices, required=False)
     off_session = serializers.BooleanField(default=False)
     risk_context = RiskContextSerializer(required=False)
@@ -123,7 +127,7 @@ class PaymentViewSet(ApiViewSet):
             return_url=data.get("return_url", ""),
             simulate=data.get("simulate", ""),
             off_session=data["off_session"],
-            provider=data["provider"],
+            provider=data.get("provider"),
             idempotency_key=getattr(request, "idempotency_key", None),
         )
         return Response(PaymentSerializer(payment).data)

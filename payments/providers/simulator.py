@@ -48,6 +48,6 @@ class SimulatorProvider:
             )
         )
 
-    def lookup(self, *, idempotency_key) -> ProviderResult | None:
+    def lookup(self, *, idempotency_key, kind="", reference="") -> ProviderResult | None:
         answer = acquirer.lookup(idempotency_key)
         return _result(answer) if answer is not None else None

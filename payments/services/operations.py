@@ -11,23 +11,26 @@ applies it, so an outcome is never lost and never doubled.
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.db import transaction
 from django.utils import timezone
 
 from gateway.db import in_transaction
-from payments import vault
-from payments.enums import OperationKind, OperationStatus
-from payments.models import Payment, ProviderOperation
-from payments.providers import get_provider
+from payments import hosted, vault
+from payments.breaker import breaker_record_failure, breaker_record_success
+from payments.enums import OperationKind, OperationStatus, PaymentStatus
+from payments.models import Payment, ProviderAccount, ProviderOperation
 from payments.providers.base import (
     AuthorizationRequest,
     Card,
     Outcome,
     ProviderError,
+    ProviderPending,
     ProviderResult,
     ProviderTimeout,
 )
+from payments.services.provider_accounts import provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +40,22 @@ def operation_reserve(
 ) -> ProviderOperation:
     """Create the pending operation; call inside the reserving transaction.
 
-    Its idempotency key names the payment (or refund), the kind and the attempt: a
-    resolver retrying this operation reuses its key, while a new capture after a failed
-    one is a new operation with a new key.
+    It goes to the payment's provider account. The idempotency key is derived from the
+    payment (or refund) and the kind; a later attempt of the same kind (the next
+    account after a failover, a capture retried after a failure) gets a numbered key.
     """
     key_subject = refund.id if refund is not None else payment.id
-    attempt = 1
-    if kind in (OperationKind.CAPTURE, OperationKind.VOID):  # may follow a failed attempt
-        attempt += ProviderOperation.objects.filter(payment=payment, kind=kind).count()
+    key = f"{key_subject}-{kind}"
+    earlier = ProviderOperation.objects.filter(payment=payment, kind=kind, refund=refund).count()
+    if earlier:
+        key = f"{key}-{earlier + 1}"
     return ProviderOperation.objects.create(
         payment=payment,
         refund=refund,
         kind=kind,
         provider=payment.provider,
-        idempotency_key=f"{key_subject}-{kind}-{attempt}",
+        provider_account_id=payment.provider_account_id,
+        idempotency_key=key,
         amount_minor=amount_minor,
         reason=reason,
         attempts=1,  # reserved to be sent right away
@@ -60,22 +65,64 @@ def operation_reserve(
 def _authorization_request(operation: ProviderOperation, cvc: str | None) -> AuthorizationRequest:
     payment = operation.payment
     method = payment.payment_method
-    return AuthorizationRequest(
-        idempotency_key=operation.idempotency_key,
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-        card=Card(
+    card = None
+    if method is not None:
+        card = Card(
             number=vault.card_number(method),
             exp_month=method.card_exp_month,
             exp_year=method.card_exp_year,
             brand=method.card_brand,
             cvc=cvc,
-        ),
+        )
+    return AuthorizationRequest(
+        idempotency_key=operation.idempotency_key,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        card=card,
         capture=payment.capture_method == "automatic",
         livemode=payment.livemode,
         off_session=payment.off_session,
         simulate=payment.simulate,
         statement_descriptor=payment.statement_descriptor,
+        description=payment.description,
+        payment_id=payment.id,
+        return_url=hosted.provider_return_url(payment) if payment.return_url else "",
+        reference=operation.provider_reference,
+    )
+
+
+def _send(provider, operation: ProviderOperation, cvc: str | None) -> ProviderResult:
+    payment = operation.payment
+    if operation.kind == OperationKind.AUTHORIZE:
+        request = _authorization_request(operation, cvc)
+        prepare = getattr(provider, "prepare_authorization", None)
+        if prepare is not None and not operation.provider_reference:
+            # Store the provider's object before confirming it, so that a confirmation
+            # that times out can be looked up by it. One UPDATE, no transaction held.
+            reference = prepare(request)
+            if reference:
+                ProviderOperation.objects.filter(pk=operation.pk).update(
+                    provider_reference=reference
+                )
+                operation.provider_reference = reference
+                request = replace(request, reference=reference)
+        return provider.authorize(request)
+    if operation.kind == OperationKind.CAPTURE:
+        return provider.capture(
+            idempotency_key=operation.idempotency_key,
+            reference=payment.provider_reference,
+            amount_minor=operation.amount_minor,
+            currency=payment.currency,
+        )
+    if operation.kind == OperationKind.VOID:
+        return provider.void(
+            idempotency_key=operation.idempotency_key, reference=payment.provider_reference
+        )
+    return provider.refund(
+        idempotency_key=operation.idempotency_key,
+        reference=payment.provider_reference,
+        amount_minor=operation.amount_minor,
+        currency=payment.currency,
     )
 
 
@@ -89,38 +136,37 @@ def operation_call(
     """
     if in_transaction():
         raise RuntimeError("provider calls must not run inside a database transaction")
-    provider = get_provider(operation.provider)
-    payment = operation.payment
+    account = operation.provider_account
+    provider = provider_for(account)
     try:
-        if operation.kind == OperationKind.AUTHORIZE:
-            return provider.authorize(_authorization_request(operation, cvc))
-        if operation.kind == OperationKind.CAPTURE:
-            return provider.capture(
-                idempotency_key=operation.idempotency_key,
-                reference=payment.provider_reference,
-                amount_minor=operation.amount_minor,
-                currency=payment.currency,
-            )
-        if operation.kind == OperationKind.VOID:
-            return provider.void(
-                idempotency_key=operation.idempotency_key, reference=payment.provider_reference
-            )
-        return provider.refund(
-            idempotency_key=operation.idempotency_key,
-            reference=payment.provider_reference,
-            amount_minor=operation.amount_minor,
-            currency=payment.currency,
-        )
+        result = _send(provider, operation, cvc)
+    except ProviderPending as exc:
+        logger.info("Provider %s has no final answer for %s yet: %s", provider.name, operation, exc)
+        _breaker(account, ok=True)
+        return None
     except ProviderTimeout:
-        logger.warning("Provider %s timed out on %s; left pending", operation.provider, operation)
+        logger.warning("Provider %s timed out on %s; left pending", provider.name, operation)
+        _breaker(account, ok=False)
         return None
     except ProviderError as exc:
-        logger.warning("Provider %s unavailable for %s: %s", operation.provider, operation, exc)
+        logger.warning("Provider %s unavailable for %s: %s", provider.name, operation, exc)
+        _breaker(account, ok=False)
         return ProviderResult(
             outcome=Outcome.FAILED,
             decline_code="processing_error",
             message="The payment provider is unavailable. Try again.",
         )
+    _breaker(account, ok=True)
+    return result
+
+
+def _breaker(account: ProviderAccount | None, *, ok: bool) -> None:
+    if account is None:
+        return  # the built-in simulator runs in our own database
+    if ok:
+        breaker_record_success(account.pk)
+    else:
+        breaker_record_failure(account.pk)
 
 
 def operation_settle(operation: ProviderOperation, result: ProviderResult) -> bool:
@@ -132,15 +178,20 @@ def operation_settle(operation: ProviderOperation, result: ProviderResult) -> bo
     status = {
         Outcome.SUCCEEDED: OperationStatus.SUCCEEDED,
         Outcome.REQUIRES_ACTION: OperationStatus.REQUIRES_ACTION,
+        Outcome.PENDING: OperationStatus.REQUIRES_ACTION,
         Outcome.DECLINED: OperationStatus.DECLINED,
     }.get(result.outcome, OperationStatus.FAILED)
+    fields = {
+        "status": status,
+        "error_code": result.decline_code,
+        "error_message": result.message[:300],
+        "resolved_at": timezone.now(),
+    }
+    if result.reference:  # else keep what prepare_authorization stored
+        fields["provider_reference"] = result.reference
     return bool(
         ProviderOperation.objects.filter(pk=operation.pk, status=OperationStatus.PENDING).update(
-            status=status,
-            provider_reference=result.reference,
-            error_code=result.decline_code,
-            error_message=result.message[:300],
-            resolved_at=timezone.now(),
+            **fields
         )
     )
 
@@ -164,3 +215,29 @@ def operation_apply(operation: ProviderOperation, result: ProviderResult, applie
             return False
         applier(operation, result)
     return True
+
+
+def operation_fail_over(
+    operation: ProviderOperation, result: ProviderResult, *, account: ProviderAccount | None
+) -> ProviderOperation | None:
+    """Record a retryable authorization failure and reserve the next account's attempt,
+    in one transaction (so a crash leaves either attempt pending, never neither).
+
+    None if the operation was settled meanwhile or the payment moved on.
+    """
+    with transaction.atomic(durable=True):
+        if not operation_settle(operation, result):
+            return None
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("payment_method")
+            .get(pk=operation.payment_id)
+        )
+        if payment.status != PaymentStatus.PROCESSING:
+            return None
+        payment.provider = account.provider if account is not None else "simulator"
+        payment.provider_account = account
+        payment.save(update_fields=["provider", "provider_account"])
+        following = operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE)
+    following.payment = payment
+    return following

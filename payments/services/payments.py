@@ -15,12 +15,14 @@ from django.utils.crypto import get_random_string
 from gateway.api.errors import InvalidRequestError
 from gateway.events import event_emit
 from payments import hosted
+from payments.breaker import breaker_allows
 from payments.enums import (
     CancellationReason,
     CaptureMethod,
     OperationKind,
     OperationStatus,
     PaymentStatus,
+    ProviderName,
 )
 from payments.errors import (
     AmountTooLarge,
@@ -30,15 +32,17 @@ from payments.errors import (
 )
 from payments.fees import fee_for
 from payments.ledger import Account, TransactionType, ledger_post
-from payments.models import Customer, Payment, PaymentMethod, ProviderOperation
+from payments.models import Customer, Payment, PaymentMethod, ProviderAccount, ProviderOperation
 from payments.providers.base import Outcome, ProviderResult
 from payments.representations import payment_snapshot
 from payments.services.operations import (
     operation_apply,
     operation_call,
+    operation_fail_over,
     operation_reserve,
 )
 from payments.services.payment_methods import payment_method_create
+from payments.services.provider_accounts import routing_candidates
 
 S = PaymentStatus
 
@@ -100,7 +104,14 @@ def apply_authorization(operation: ProviderOperation, result: ProviderResult) ->
     elif result.outcome == Outcome.REQUIRES_ACTION:
         payment.require_action(
             provider_reference=result.reference,
-            next_action=hosted.three_d_secure_next_action(payment),
+            next_action=hosted.provider_next_action(payment, result.redirect_url)
+            if result.redirect_url
+            else hosted.three_d_secure_next_action(payment),
+        )
+    elif result.outcome == Outcome.PENDING:
+        payment.await_customer(
+            provider_reference=result.reference,
+            next_action=hosted.provider_next_action(payment, result.redirect_url),
         )
     else:
         payment.fail(
@@ -150,11 +161,102 @@ def _check_payment_method(
         )
 
 
-def _authorize(operation: ProviderOperation, *, cvc: str | None) -> Payment:
-    result = operation_call(operation, cvc=cvc)
-    if result is not None:
+# (account, or None for the built-in simulator) in the order to try them
+Route = list[ProviderAccount | None]
+NO_PROVIDER_MESSAGE = "No payment provider is available right now. Try again shortly."
+
+
+def _route(payment: Payment) -> Route:
+    """The accounts that accept this payment, in order (SPEC §4 routing)."""
+    method = payment.payment_method
+    route = routing_candidates(
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        card_brand=method.card_brand if method is not None else None,
+        requested=payment.provider_requested,
+    )
+    if not route:
+        raise InvalidRequestError(
+            "None of your provider accounts accepts this payment (provider, currency, "
+            "card brand or amount).",
+            code="no_provider_available",
+            param="provider" if payment.provider_requested else None,
+        )
+    return route
+
+
+def _next_usable(route: Route) -> tuple[bool, ProviderAccount | None]:
+    """Pop accounts off the route until one whose circuit breaker lets a call through."""
+    while route:
+        account = route.pop(0)
+        if account is None or breaker_allows(account.pk):
+            return True, account
+    return False, None
+
+
+def _begin_authorization(payment: Payment, route: Route) -> bool:
+    """Inside the reserving transaction: point the payment at the first account whose
+    breaker lets a call through. False when every account's breaker is open."""
+    found, account = _next_usable(route)
+    payment.begin_authorization()
+    if found:
+        payment.provider = account.provider if account is not None else ProviderName.SIMULATOR
+        payment.provider_account = account
+    return found
+
+
+def _reserve_first_attempt(payment: Payment, *, usable: bool) -> ProviderOperation | None:
+    """Inside the reserving transaction, once the payment row is saved."""
+    if not usable:
+        payment.fail(code="processing_error", message=NO_PROVIDER_MESSAGE)
+        payment_save_and_emit(payment)
+        return None
+    return operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE)
+
+
+def _authorize(operation: ProviderOperation, *, cvc: str | None, route: Route) -> Payment:
+    """Call the provider; on a retryable failure go on to the next account of the
+    route, each attempt its own operation. A timeout is not retried elsewhere: the
+    first provider may have charged, so the payment waits for the resolver."""
+    while True:
+        result = operation_call(operation, cvc=cvc)
+        if result is None:
+            return operation.payment
+        if result.outcome == Outcome.FAILED:
+            found, account = _next_usable(route)
+            if found:
+                following = operation_fail_over(operation, result, account=account)
+                if following is None:  # resolved meanwhile by someone else
+                    operation.payment.refresh_from_db()
+                    return operation.payment
+                operation = following
+                continue
         operation_apply(operation, result, apply_authorization)
-    return operation.payment
+        return operation.payment
+
+
+def _check_paypal(
+    *, provider: str | None, return_url: str, capture_method: str, payment_method
+) -> None:
+    if provider != ProviderName.PAYPAL:
+        return
+    if payment_method is not None:
+        raise InvalidRequestError(
+            "PayPal payments take no card: the customer pays at PayPal.", param="payment_method"
+        )
+    if not return_url:
+        raise InvalidRequestError(
+            "PayPal payments need return_url: the customer comes back there after PayPal.",
+            code="parameter_missing",
+            param="return_url",
+        )
+    if capture_method != CaptureMethod.AUTOMATIC:
+        raise InvalidRequestError(
+            "PayPal payments are captured when the customer approves them.",
+            param="capture_method",
+        )
 
 
 def payment_create(
@@ -174,13 +276,15 @@ def payment_create(
     return_url: str = "",
     simulate: str = "",
     off_session: bool = False,
-    provider: str = "simulator",
+    provider: str | None = None,
     idempotency_key=None,
 ) -> Payment:
     """Create a payment and, with `confirm`, authorize (and capture) it.
 
     Emits `payment.created` with the payment row; the provider's answer then moves it
-    on (captured, authorized, requires_action or failed). A repeat under the same
+    on (captured, authorized, requires_action or failed; PayPal leaves it processing
+    with a redirect to its approval page). The provider account is chosen by routing,
+    and a retryable failure moves on to the next account. A repeat under the same
     Idempotency-Key resumes the first attempt instead of starting another.
     Raises PaymentDeclined (402) when the payment ends `failed`.
     """
@@ -214,7 +318,13 @@ def payment_create(
         )
     else:
         payment_method = None
-    if confirm and payment_method is None:
+    _check_paypal(
+        provider=provider,
+        return_url=return_url,
+        capture_method=capture_method,
+        payment_method=payment_method,
+    )
+    if confirm and payment_method is None and provider != ProviderName.PAYPAL:
         raise InvalidRequestError(
             "Missing required param: payment_method (confirm=true needs one).",
             code="parameter_missing",
@@ -230,7 +340,8 @@ def payment_create(
             capture_method=capture_method,
             customer=customer,
             payment_method=payment_method,
-            provider=provider,
+            provider=provider or ProviderName.SIMULATOR,
+            provider_requested=provider or "",
             description=description,
             statement_descriptor=statement_descriptor,
             metadata=metadata or {},
@@ -240,8 +351,8 @@ def payment_create(
             idempotency_key=idempotency_key,
         )
         payment.client_secret = f"{payment.id}_secret_{get_random_string(24)}"
-        if confirm:
-            payment.begin_authorization()
+        route = _route(payment) if confirm else []
+        usable = _begin_authorization(payment, route) if confirm else False
         payment.save(force_insert=True)
         event_emit(
             type="payment.created",
@@ -249,12 +360,10 @@ def payment_create(
             merchant_id=merchant.id,
             livemode=livemode,
         )
-        operation = (
-            operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE) if confirm else None
-        )
+        operation = _reserve_first_attempt(payment, usable=usable) if confirm else None
     if operation is None:
-        return payment
-    return _declined_or(_authorize(operation, cvc=cvc))
+        return _declined_or(payment)
+    return _declined_or(_authorize(operation, cvc=cvc, route=route))
 
 
 def _declined_or(payment: Payment) -> Payment:
@@ -280,7 +389,7 @@ def payment_confirm(*, payment: Payment, payment_method_id: str | None = None) -
                 livemode=payment.livemode,
                 param="payment_method",
             )
-        if payment.payment_method is None:
+        if payment.payment_method is None and payment.provider_requested != ProviderName.PAYPAL:
             raise InvalidRequestError(
                 "Missing required param: payment_method.",
                 code="parameter_missing",
@@ -291,10 +400,13 @@ def payment_confirm(*, payment: Payment, payment_method_id: str | None = None) -
             customer=payment.customer,
             off_session=payment.off_session,
         )
-        payment.begin_authorization()
+        route = _route(payment)
+        usable = _begin_authorization(payment, route)
         payment_save_and_emit(payment)
-        operation = operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE)
-    return _declined_or(_authorize(operation, cvc=None))
+        operation = _reserve_first_attempt(payment, usable=usable)
+    if operation is None:
+        return _declined_or(payment)
+    return _declined_or(_authorize(operation, cvc=None, route=route))
 
 
 def _reserve_exclusive(payment: Payment, **kwargs) -> ProviderOperation:
@@ -345,7 +457,7 @@ def payment_cancel(*, payment: Payment, reason: str = "") -> Payment:
     with transaction.atomic():
         payment = _locked(payment)
         cancellable = (S.CREATED, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW)
-        if payment.status not in cancellable:
+        if payment.status not in cancellable and not _awaits_customer(payment):
             raise PaymentUnexpectedState(
                 f"This payment's status is {payment.status}; it can no longer be canceled."
             )
@@ -359,6 +471,15 @@ def payment_cancel(*, payment: Payment, reason: str = "") -> Payment:
         operation_apply(operation, result, apply_void)
     payment.refresh_from_db()
     return payment
+
+
+def _awaits_customer(payment: Payment) -> bool:
+    """Processing, but only because the customer has yet to approve at the provider."""
+    return (
+        payment.status == S.PROCESSING
+        and payment.next_action is not None
+        and not payment.operations.filter(status=OperationStatus.PENDING).exists()
+    )
 
 
 def payment_resume(payment: Payment) -> Payment:

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from payments.enums import OperationKind, OperationStatus
 from payments.models import ProviderOperation
-from payments.providers import get_provider
 from payments.providers.base import ProviderError
 from payments.services.operations import operation_apply, operation_call
 from payments.services.payments import apply_authorization, apply_capture, apply_void
+from payments.services.provider_accounts import provider_for
 from payments.services.refunds import apply_refund
 
 logger = logging.getLogger(__name__)
@@ -31,8 +31,13 @@ def operation_resolve(operation: ProviderOperation) -> bool:
     The provider is asked first, by our idempotency key; only if it never received the
     call is it sent again, with the same key. Returns True if the operation was applied.
     """
+    reference = operation.provider_reference
+    if not reference and operation.kind != OperationKind.AUTHORIZE:
+        reference = operation.payment.provider_reference
     try:
-        result = get_provider(operation.provider).lookup(idempotency_key=operation.idempotency_key)
+        result = provider_for(operation.provider_account).lookup(
+            idempotency_key=operation.idempotency_key, kind=operation.kind, reference=reference
+        )
     except ProviderError:
         logger.warning("Provider %s unreachable while resolving %s", operation.provider, operation)
         return False
@@ -50,5 +55,5 @@ def operations_resolve_pending(*, older_than: timedelta | None = None) -> int:
         older_than = timedelta(seconds=settings.PROVIDER_OPERATION_RESOLVE_AFTER)
     pending = ProviderOperation.objects.filter(
         status=OperationStatus.PENDING, created_at__lt=timezone.now() - older_than
-    ).select_related("payment__payment_method")
+    ).select_related("payment__payment_method", "provider_account")
     return sum(operation_resolve(operation) for operation in pending.iterator(chunk_size=100))
