@@ -29,8 +29,15 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "type", "object_id", "merchant", "livemode", "created_at",
-                    "dispatched_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "type",
+        "object_id",
+        "merchant",
+        "livemode",
+        "created_at",
+        "dispatched_at",
+    ]
     list_filter = ["type", "livemode"]
     search_fields = ["id", "object_id", "merchant__id", "request_id"]
     list_select_related = ["merchant"]

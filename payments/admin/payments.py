@@ -21,9 +21,14 @@ from payments.services.refunds import refund_create
 def _audit_request(payment: Payment, *, action: str, actor: str, reason: str, **data) -> None:
     """Record the request before acting, so it is on file whatever happens next."""
     with transaction.atomic():
-        audit_record(actor=actor, action=f"payment.{action}", obj=payment,
-                     merchant_id=payment.merchant_id, reason=reason,
-                     data={k: v for k, v in data.items() if v is not None})  # fmt: skip
+        audit_record(
+            actor=actor,
+            action=f"payment.{action}",
+            obj=payment,
+            merchant_id=payment.merchant_id,
+            reason=reason,
+            data={k: v for k, v in data.items() if v is not None},
+        )
 
 
 class AmountForm(forms.Form):
@@ -72,15 +77,27 @@ class PaymentAdmin(ReadOnlyAdmin):
         return str(Money(payment.amount_minor, payment.currency))
 
     actions = [
-        reason_action(name="capture", label="Capture authorized payments",
-                      permission="change_payment_status", service=_capture,
-                      extra_form=AmountForm),
-        reason_action(name="cancel", label="Cancel (void) payments",
-                      permission="change_payment_status", service=_cancel),
-        reason_action(name="refund", label="Refund payments",
-                      permission="change_payment_status", service=_refund,
-                      extra_form=AmountForm),
-    ]  # fmt: skip
+        reason_action(
+            name="capture",
+            label="Capture authorized payments",
+            permission="change_payment_status",
+            service=_capture,
+            extra_form=AmountForm,
+        ),
+        reason_action(
+            name="cancel",
+            label="Cancel (void) payments",
+            permission="change_payment_status",
+            service=_cancel,
+        ),
+        reason_action(
+            name="refund",
+            label="Refund payments",
+            permission="change_payment_status",
+            service=_refund,
+            extra_form=AmountForm,
+        ),
+    ]
 
     def has_change_payment_status_permission(self, request) -> bool:
         return request.user.has_perm("payments.change_payment")
@@ -98,10 +115,14 @@ def payment_timeline(payment_id: str) -> list[dict]:
         for event in Event.objects.filter(object_id__in=[payment_id, *refund_ids])
     ]
     rows += [
-        {"at": op.created_at, "kind": "provider", "detail": op.idempotency_key,
-         "what": f"{op.kind} {op.status}" + (f" ({op.error_code})" if op.error_code else "")}
+        {
+            "at": op.created_at,
+            "kind": "provider",
+            "detail": op.idempotency_key,
+            "what": f"{op.kind} {op.status}" + (f" ({op.error_code})" if op.error_code else ""),
+        }
         for op in ProviderOperation.objects.filter(payment_id=payment_id)
-    ]  # fmt: skip
+    ]
     payment = (
         Payment.objects.filter(pk=payment_id)
         .prefetch_related("ledger_transactions__entries")
@@ -109,8 +130,14 @@ def payment_timeline(payment_id: str) -> list[dict]:
     )
     for txn in payment.ledger_transactions.all() if payment else []:
         entries = ", ".join(f"{e.account} {e.amount_minor:+d}" for e in txn.entries.all())
-        rows.append({"at": txn.created_at, "kind": "ledger", "what": txn.type,
-                     "detail": f"{txn.id}: {entries} {txn.currency}"})  # fmt: skip
+        rows.append(
+            {
+                "at": txn.created_at,
+                "kind": "ledger",
+                "what": txn.type,
+                "detail": f"{txn.id}: {entries} {txn.currency}",
+            }
+        )
     return sorted(rows, key=lambda row: row["at"])
 
 

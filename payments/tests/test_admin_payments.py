@@ -97,3 +97,27 @@ def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
         assert expected in page
     assert payment["client_secret"] not in page
     assert "4242424242424242" not in page
+
+
+def test_provider_account_pages_never_show_credentials(client, test_client):
+    staff = _staff(client, "alice")
+    account = test_client.post(
+        "/v1/provider_accounts",
+        {
+            "provider": "stripe",
+            "credentials": {
+                "secret_key": "sk_test_adminpagecheck123",
+                "webhook_secret": "whsec_adminpagecheck",
+            },
+        },
+        format="json",
+    ).json()
+
+    pages = [
+        staff.get("/admin/payments/provideraccount/").content,
+        staff.get(f"/admin/payments/provideraccount/{account['id']}/change/").content,
+    ]
+
+    for page in pages:
+        assert account["id"].encode() in page
+        assert b"adminpagecheck" not in page
