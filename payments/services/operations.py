@@ -36,17 +36,28 @@ logger = logging.getLogger(__name__)
 
 
 def operation_reserve(
-    *, payment: Payment, kind: str, amount_minor: int | None = None, refund=None, reason: str = ""
+    *,
+    payment: Payment,
+    kind: str,
+    amount_minor: int | None = None,
+    refund=None,
+    reason: str = "",
+    first_of_kind: bool = False,
 ) -> ProviderOperation:
     """Create the pending operation; call inside the reserving transaction.
 
     It goes to the payment's provider account. The idempotency key is derived from the
     payment (or refund) and the kind; a later attempt of the same kind (the next
     account after a failover, a capture retried after a failure) gets a numbered key.
+    `first_of_kind` spares counting the earlier ones when the caller knows there are none.
     """
     key_subject = refund.id if refund is not None else payment.id
     key = f"{key_subject}-{kind}"
-    earlier = ProviderOperation.objects.filter(payment=payment, kind=kind, refund=refund).count()
+    earlier = (
+        0
+        if first_of_kind
+        else ProviderOperation.objects.filter(payment=payment, kind=kind, refund=refund).count()
+    )
     if earlier:
         key = f"{key}-{earlier + 1}"
     return ProviderOperation.objects.create(

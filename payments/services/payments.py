@@ -213,7 +213,8 @@ def _reserve_first_attempt(payment: Payment, *, usable: bool) -> ProviderOperati
         payment.fail(code="processing_error", message=NO_PROVIDER_MESSAGE)
         payment_save_and_emit(payment)
         return None
-    return operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE)
+    # A payment is authorized once: this is the first authorization it ever reserves.
+    return operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE, first_of_kind=True)
 
 
 def _authorize(operation: ProviderOperation, *, cvc: str | None, route: Route) -> Payment:

@@ -104,7 +104,11 @@ def refund_create(
         payment.amount_refunded_minor += amount
         payment.save(update_fields=["amount_refunded_minor"])
         operation = operation_reserve(
-            payment=payment, kind=OperationKind.REFUND, amount_minor=amount, refund=refund
+            payment=payment,
+            kind=OperationKind.REFUND,
+            amount_minor=amount,
+            refund=refund,
+            first_of_kind=True,
         )
     result = operation_call(operation)
     if result is not None:
