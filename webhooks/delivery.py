@@ -76,7 +76,9 @@ class _DeadlineSocket:
         return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
     def close(self) -> None:
-        self._sock.close()
+        """http.client closes the connection as soon as it has the response headers
+        of a `Connection: close` answer; the body is still to be read, so the real
+        socket is closed by `post` when it is done."""
 
 
 def _connect(target: ssrf.Target, deadline: _Deadline) -> socket.socket:
@@ -126,8 +128,10 @@ def post(url: str, *, body: bytes, headers: dict[str, str], livemode: bool, time
         connection = http.client.HTTPSConnection(target.host, target.port, context=_tls_context)
     else:
         connection = http.client.HTTPConnection(target.host, target.port)
+    sock = None
     try:
-        connection.sock = _DeadlineSocket(_connect(target, deadline), deadline)
+        sock = _connect(target, deadline)
+        connection.sock = _DeadlineSocket(sock, deadline)
         connection.request(
             "POST",
             target.path,
@@ -147,6 +151,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str], livemode: bool, time
         return Outcome(None, elapsed_ms(), error=_describe(exc))
     finally:
         connection.close()
+        if sock is not None:
+            sock.close()
     status = response.status
     error = ""
     if 300 <= status < 400:

@@ -62,12 +62,21 @@ def _balance_transaction(client) -> str:
     return client.get("/v1/balance_transactions").json()["data"][0]["id"]
 
 
+def _webhook_endpoint(client) -> str:
+    return client.post(
+        "/v1/webhook_endpoints",
+        {"url": "http://127.0.0.1:9/bola", "enabled_events": ["*"]},
+        format="json",
+    ).json()["id"]
+
+
 # resource -> (a builder making one of merchant A's objects, its list path)
 BUILDERS = {
     "payments": (_payment, "/v1/payments"),
     "refunds": (_refund, "/v1/refunds"),
     "events": (_event, "/v1/events"),
     "balance_transactions": (_balance_transaction, "/v1/balance_transactions"),
+    "webhook_endpoints": (_webhook_endpoint, "/v1/webhook_endpoints"),
 }
 
 
