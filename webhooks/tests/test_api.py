@@ -82,7 +82,8 @@ def test_list_is_newest_first_and_per_mode(test_client, client_for, keys):
     live = client_for(keys["live_secret"]).get("/v1/webhook_endpoints").json()
 
     assert [item["id"] for item in listed["data"]] == [second, first]
-    assert listed["object"] == "list" and listed["has_more"] is False
+    assert listed["object"] == "list"
+    assert listed["has_more"] is False
     assert live["data"] == []
 
 

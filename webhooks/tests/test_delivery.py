@@ -17,7 +17,12 @@ from gateway.events import Event
 from merchants.services import merchant_create
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from webhooks.services import _claim, webhook_endpoint_deliver, webhooks_sweep
+from webhooks.services import (
+    _claim,
+    webhook_endpoint_deliver,
+    webhook_event_dispatch,
+    webhooks_sweep,
+)
 from webhooks.tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +159,8 @@ def test_410_disables_the_endpoint_at_once_and_tells_the_merchant(
     assert "secret" not in notice.json["data"]["object"]
     (message,) = mail.outbox
     assert message.to == [merchant.email]
-    assert endpoint.id in message.subject and endpoint.url in message.body
+    assert endpoint.id in message.subject
+    assert endpoint.url in message.body
     assert AuditLog.objects.filter(action="webhook_endpoint.disabled").count() == 1
 
 
@@ -171,7 +177,8 @@ def test_redirects_are_failures_and_never_followed(
         event = emit()
 
     attempt = WebhookAttempt.objects.get(delivery__event=event)
-    assert attempt.status_code == 302 and not attempt.succeeded
+    assert attempt.status_code == 302
+    assert not attempt.succeeded
     assert "not followed" in attempt.error
     assert canary.connections == 0
 
@@ -260,8 +267,6 @@ def test_the_concurrency_cap_holds_per_endpoint(settings, receiver, make_endpoin
     endpoint = make_endpoint(receiver.url()).endpoint
     other = make_endpoint(receiver.url("/other")).endpoint
     events = [emit() for _ in range(4)]
-    from webhooks.services import webhook_event_dispatch
-
     for event in events:
         webhook_event_dispatch(event_id=event.id)
 
@@ -269,7 +274,9 @@ def test_the_concurrency_cap_holds_per_endpoint(settings, receiver, make_endpoin
     second = _claim(endpoint_id=endpoint.id, token="b", reclaim=False)
     third = _claim(endpoint_id=endpoint.id, token="c", reclaim=False)
 
-    assert first and second and third is None
+    assert first
+    assert second
+    assert third is None
     assert first.event_id == events[0].id  # oldest first
     assert _claim(endpoint_id=other.id, token="d", reclaim=False) is not None
     sending = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.SENDING)
@@ -289,9 +296,9 @@ def test_the_sweeper_dispatches_events_whose_message_was_lost(
 
     with django_capture_on_commit_callbacks(execute=True):
         early = webhooks_sweep()
-    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        with django_capture_on_commit_callbacks(execute=True):
-            late = webhooks_sweep()
+    later = timezone.now() + timedelta(seconds=61)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        late = webhooks_sweep()
 
     assert early["dispatched"] == 0
     assert late["dispatched"] == 1
@@ -299,18 +306,15 @@ def test_the_sweeper_dispatches_events_whose_message_was_lost(
     assert WebhookDelivery.objects.get(event=event).status == DeliveryStatus.SUCCEEDED
 
 
-def test_the_sweeper_recovers_a_delivery_whose_worker_died(
-    settings, receiver, make_endpoint, emit
-):
+def test_the_sweeper_recovers_a_delivery_whose_worker_died(settings, receiver, make_endpoint, emit):
     """A lease that expired (its worker was killed) becomes due again: same webhook-id."""
     endpoint = make_endpoint(receiver.url()).endpoint
     event = emit()
-    from webhooks.services import webhook_event_dispatch
-
     webhook_event_dispatch(event_id=event.id)
     assert _claim(endpoint_id=endpoint.id, token="dead-worker", reclaim=False)
 
-    with time_machine.travel(timezone.now() + timedelta(seconds=settings.WEBHOOK_DELIVERY_LEASE + 1)):
+    lease_expired = timezone.now() + timedelta(seconds=settings.WEBHOOK_DELIVERY_LEASE + 1)
+    with time_machine.travel(lease_expired):
         result = webhooks_sweep()
         webhook_endpoint_deliver(endpoint_id=endpoint.id)
 
@@ -322,8 +326,6 @@ def test_the_sweeper_recovers_a_delivery_whose_worker_died(
 def test_a_redelivered_task_takes_back_its_own_lease_at_once(receiver, make_endpoint, emit):
     endpoint = make_endpoint(receiver.url()).endpoint
     event = emit()
-    from webhooks.services import webhook_event_dispatch
-
     webhook_event_dispatch(event_id=event.id)
     assert _claim(endpoint_id=endpoint.id, token="task-1", reclaim=True)
 
