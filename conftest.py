@@ -1,6 +1,7 @@
 """Fixtures every app's tests share: a merchant with keys, and API clients."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -10,9 +11,12 @@ from merchants.services import merchant_create
 
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    skip_redis = pytest.mark.skip(reason="needs Redis as the broker: set REDIS_URL")
     for item in items:
         if "postgres" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(skip)
+        if "redis" in item.keywords and not settings.CELERY_BROKER_URL.startswith("redis"):
+            item.add_marker(skip_redis)
 
 
 @pytest.fixture(autouse=True)

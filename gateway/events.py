@@ -93,11 +93,26 @@ def event_publish(*, event_id: str) -> None:
             )
 
 
-def event_mark_dispatched(*, event_id: str, at: datetime) -> bool:
-    """Claim an event for fan-out: True for exactly one caller, in its transaction."""
-    return bool(
-        Event.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=at)
+def events_claim_for_dispatch(*, event_id: str, batch: int, at: datetime) -> list[Event]:
+    """For a consumer's transaction: mark this event dispatched, with up to `batch - 1`
+    older undispatched events no other transaction holds, and return them.
+
+    Empty when the event is already dispatched (or being dispatched): exactly one
+    transaction gets each event. Row locks with SKIP LOCKED let concurrent consumers
+    take disjoint batches.
+    """
+    undispatched = (
+        Event.objects.filter(dispatched_at__isnull=True)
+        .select_for_update(skip_locked=True)
+        .only("id", "merchant_id", "livemode", "type")
     )
+    events = list(undispatched.filter(pk=event_id))
+    if not events:
+        return []
+    if batch > 1:
+        events += list(undispatched.exclude(pk=event_id).order_by("id")[: batch - 1])
+    Event.objects.filter(pk__in=[event.pk for event in events]).update(dispatched_at=at)
+    return events
 
 
 def event_list_undispatched(*, created_before: datetime, limit: int) -> list[str]:

@@ -120,7 +120,9 @@ class WebhookAttempt(models.Model):
     """One HTTP request of a delivery, kept for the merchant and support."""
 
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
-    number = models.PositiveIntegerField()
+    number = models.PositiveIntegerField(
+        null=True, help_text="Empty for a late result of a sender that had lost its lease"
+    )
     started_at = models.DateTimeField()
     webhook_timestamp = models.BigIntegerField(null=True, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -29,6 +29,20 @@ def endpoint_list_subscribed(*, merchant_id: str, livemode: bool, event_type: st
     ]
 
 
+def endpoints_for_owners(owners: set[tuple[str, bool]]) -> dict[tuple[str, bool], list]:
+    """Enabled endpoints by (merchant id, livemode), for the fan-out of many events."""
+    merchant_ids = {merchant_id for merchant_id, _ in owners}
+    endpoints = WebhookEndpoint.objects.live().filter(
+        merchant_id__in=merchant_ids, status=EndpointStatus.ENABLED
+    )
+    found: dict[tuple[str, bool], list] = {}
+    for endpoint in endpoints.only("id", "merchant_id", "livemode", "enabled_events"):
+        key = (endpoint.merchant_id, endpoint.livemode)
+        if key in owners:
+            found.setdefault(key, []).append(endpoint)
+    return found
+
+
 def endpoint_secrets(endpoint: WebhookEndpoint, *, at=None) -> list[str]:
     """The secrets that sign now: the current one, and the previous one during the
     24 hours after a rotation."""

@@ -11,21 +11,30 @@ once; receivers de-duplicate on it).
 
 import json
 import logging
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from gateway.audit import audit_record
 from gateway.crypto import seal
-from gateway.events import Event, event_emit, event_list_undispatched, event_mark_dispatched
+from gateway.events import (
+    Event,
+    event_emit,
+    event_list_undispatched,
+    events_claim_for_dispatch,
+)
 from webhooks import delivery, schedule, signing, ssrf
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 from webhooks.event_types import is_subscribed
@@ -35,6 +44,7 @@ from webhooks.selectors import (
     deliveries_due_by_endpoint,
     endpoint_list_subscribed,
     endpoint_secrets,
+    endpoints_for_owners,
 )
 from webhooks.tasks import webhook_endpoint_deliver_task, webhook_endpoint_disabled_notify_task
 
@@ -50,6 +60,8 @@ DRAIN_SECONDS = 30
 # keeps long ETAs out of the broker.
 COUNTDOWN_MAX_SECONDS = 300
 SWEEP_BATCH = 500
+# Events one dispatch transaction may fan out: its own and older ones nobody holds.
+DISPATCH_BATCH = 100
 
 
 class EndpointNotSubscribed(ValueError):
@@ -235,34 +247,97 @@ def webhook_endpoint_disabled_notify(*, endpoint_id: str) -> None:
 # --- fan-out from the outbox ------------------------------------------------------------
 
 
-def webhook_event_dispatch(*, event_id: str) -> list[str]:
-    """Turn one committed event into a delivery per subscribed endpoint, exactly once.
+class _RecentlyDispatched:
+    """Ids of events this process has seen committed as dispatched (bounded).
 
-    Marks the event dispatched in the same transaction, so the sweeper skips it; a
-    second dispatch of the same event (the sweeper racing the on-commit message)
-    finds it marked and does nothing. Returns the endpoints that got a delivery.
+    Only a shortcut: under a burst one transaction fans out a whole batch, and the
+    tasks of the other events in it can then return without a database round trip.
+    Ids are added after the commit, so a skipped event is certainly dispatched; the
+    database stays the guard for everything else.
     """
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, ids: list[str]) -> None:
+        with self._lock:
+            self._ids.update(dict.fromkeys(ids))
+            while len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+
+_recently_dispatched = _RecentlyDispatched()
+
+
+def webhook_event_dispatch(*, event_id: str, batch: int = DISPATCH_BATCH) -> list[str]:
+    """Turn a committed event into one delivery per subscribed endpoint, exactly once.
+
+    Marks the event dispatched in the same transaction (the sweeper skips it; another
+    dispatch of it finds nothing to do). Under a burst it also takes up to `batch - 1`
+    other undispatched events nobody holds, so one transaction fans out many events and
+    the tasks of those find their work done. Returns the endpoints given deliveries;
+    `webhook_endpoints_start` gets them going.
+    """
+    if event_id in _recently_dispatched:
+        return []
     with transaction.atomic():
         now = timezone.now()
-        if not event_mark_dispatched(event_id=event_id, at=now):
+        events = events_claim_for_dispatch(event_id=event_id, batch=batch, at=now)
+        if not events:
             return []
-        event = Event.objects.only("id", "merchant_id", "livemode", "type").get(pk=event_id)
-        endpoint_ids = [
-            endpoint.id
-            for endpoint in endpoint_list_subscribed(
-                merchant_id=event.merchant_id, livemode=event.livemode, event_type=event.type
-            )
+        taken = [event.id for event in events]
+        transaction.on_commit(lambda: _recently_dispatched.add(taken))
+        owners = {(event.merchant_id, event.livemode) for event in events}
+        endpoints = endpoints_for_owners(owners)
+        deliveries = [
+            WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=now)
+            for event in events
+            for endpoint in endpoints.get((event.merchant_id, event.livemode), ())
+            if is_subscribed(endpoint.enabled_events, event.type)
         ]
-        WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(event_id=event_id, endpoint_id=endpoint_id, next_attempt_at=now)
-                for endpoint_id in endpoint_ids
-            ],
-            ignore_conflicts=True,
-        )
-        for endpoint_id in endpoint_ids:
-            webhook_endpoint_deliver_task.delay_on_commit(endpoint_id)
+        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return sorted({d.endpoint_id for d in deliveries})
+
+
+def webhook_event_fan_out(*, event_id: str, deliver_inline: bool = True) -> list[str]:
+    """Dispatch an event and start delivering it (the outbox consumer's whole job)."""
+    endpoint_ids = webhook_event_dispatch(event_id=event_id)
+    webhook_endpoints_start(endpoint_ids=endpoint_ids, deliver_inline=deliver_inline)
     return endpoint_ids
+
+
+def webhook_endpoints_start(*, endpoint_ids: list[str], deliver_inline: bool) -> int:
+    """Start delivery to each endpoint that has room under its concurrency cap.
+
+    The deliveries are claimed here, before any task exists, under a token that
+    becomes the id of the task sending them: an endpoint already at its cap (a slow
+    or dead one with a backlog) costs no task at all, since the sender it has in
+    flight takes the new deliveries when it records its current ones. With
+    `deliver_inline` the first endpoint is served right here, in the calling task
+    (one task per event for a merchant with one endpoint). Returns how many started.
+    """
+    inline: tuple[str, str, Batch] | None = None
+    started = 0
+    for endpoint_id in endpoint_ids:
+        token = uuid.uuid4().hex
+        with transaction.atomic():
+            batch = _claim(endpoint_id=endpoint_id, token=token, reclaim=False)
+        if batch is None:
+            continue
+        started += 1
+        if deliver_inline and inline is None:
+            inline = (endpoint_id, token, batch)
+        else:
+            webhook_endpoint_deliver_task.apply_async((endpoint_id,), task_id=token)
+    if inline is not None:
+        endpoint_id, token, batch = inline
+        webhook_endpoint_deliver(endpoint_id=endpoint_id, token=token, batch=batch)
+    return started
 
 
 # --- delivery --------------------------------------------------------------------------
@@ -271,146 +346,223 @@ def webhook_event_dispatch(*, event_id: str) -> list[str]:
 @dataclass(frozen=True)
 class Claim:
     delivery_id: int
-    endpoint_id: str
     event_id: str
+    body: bytes
+    number: int  # the attempt this send is
+    step: int  # failed attempts so far in the current schedule
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Due deliveries of one endpoint, leased to one sender."""
+
+    endpoint_id: str
     url: str
     livemode: bool
     secrets: list[str]
-    body: bytes
-    endpoint_failing: bool  # the endpoint has failed since its last success
+    failing: bool  # the endpoint has failed since its last success
+    claims: list[Claim]
 
 
-def _claim(*, endpoint_id: str, token: str, reclaim: bool) -> Claim | None:
-    """Lease the endpoint's next due delivery to `token`, within the concurrency cap.
+@dataclass(frozen=True)
+class Sent:
+    claim: Claim
+    started_at: datetime
+    timestamp: int
+    outcome: delivery.Outcome
 
-    The endpoint row lock serializes claims for one endpoint, so the in-flight count
-    is exact; a claimer that finds the cap reached can leave, because each worker in
-    flight claims again after recording its attempt.
+
+def _claim(*, endpoint_id: str, token: str, reclaim: bool) -> Batch | None:
+    """Lease the endpoint's oldest due deliveries to `token`, as many as its
+    concurrency cap has room for; call inside a transaction.
+
+    The endpoint row lock serializes claims for one endpoint, so the count of leases
+    in flight is exact; a claimer that finds no room may leave, because every sender
+    in flight claims again in the transaction that records its attempts.
     """
-    with transaction.atomic():
-        now = timezone.now()
-        endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
-        if endpoint is None:
-            return None
-        deliveries = WebhookDelivery.objects.filter(endpoint_id=endpoint_id)
-        if endpoint.status != EndpointStatus.ENABLED or endpoint.deleted_at is not None:
-            _fail_waiting(endpoint, "endpoint disabled")
-            return None
-        # A message redelivered after its worker died carries the same task id: take
-        # back what that run had leased instead of waiting for the lease to expire.
-        delivery = None
-        if reclaim:
-            delivery = (
-                deliveries.filter(status=D.SENDING, claimed_by=token)
-                .select_related("event")
-                .first()
-            )
-        if delivery is None:
-            in_flight = deliveries.filter(status=D.SENDING, lease_until__gt=now).count()
-            if in_flight >= settings.WEBHOOK_ENDPOINT_CONCURRENCY:
-                return None
-            delivery = (
-                deliveries.filter(status=D.PENDING, next_attempt_at__lte=now)
-                .order_by("next_attempt_at", "id")
-                .select_related("event")
-                .select_for_update(skip_locked=True, of=("self",))
-                .first()
-            )
-            if delivery is None:
-                return None
-        delivery.status = D.SENDING
-        delivery.claimed_by = token
-        delivery.lease_until = now + timedelta(seconds=settings.WEBHOOK_DELIVERY_LEASE)
-        delivery.save(update_fields=["status", "claimed_by", "lease_until"])
-        return Claim(
-            delivery_id=delivery.id,
-            endpoint_id=endpoint.id,
-            event_id=delivery.event_id,
-            url=endpoint.url,
-            livemode=endpoint.livemode,
-            secrets=endpoint_secrets(endpoint, at=now),
-            body=json.dumps(event_body(delivery.event), separators=(",", ":")).encode(),
-            endpoint_failing=endpoint.failing_since is not None,
+    now = timezone.now()
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return None
+    if endpoint.status != EndpointStatus.ENABLED or endpoint.deleted_at is not None:
+        _fail_waiting(endpoint, "endpoint disabled")
+        return None
+    deliveries = WebhookDelivery.objects.filter(endpoint_id=endpoint_id).select_related("event")
+    rows = []
+    if reclaim:
+        # A message redelivered after its worker died carries the same task id (the
+        # token): take back what that run had leased instead of waiting for expiry.
+        rows = list(deliveries.filter(status=D.SENDING, claimed_by=token))
+    in_flight = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, status=D.SENDING, lease_until__gt=now
         )
+        .exclude(claimed_by=token)
+        .count()
+    )
+    room = settings.WEBHOOK_ENDPOINT_CONCURRENCY - in_flight - len(rows)
+    if room > 0:
+        rows += list(
+            deliveries.filter(status=D.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True, of=("self",))[:room]
+        )
+    if not rows:
+        return None
+    WebhookDelivery.objects.filter(pk__in=[row.pk for row in rows]).update(
+        status=D.SENDING,
+        claimed_by=token,
+        lease_until=now + timedelta(seconds=settings.WEBHOOK_DELIVERY_LEASE),
+    )
+    return Batch(
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        livemode=endpoint.livemode,
+        secrets=endpoint_secrets(endpoint, at=now),
+        failing=endpoint.failing_since is not None,
+        claims=[
+            Claim(
+                delivery_id=row.id,
+                event_id=row.event_id,
+                body=json.dumps(event_body(row.event), separators=(",", ":")).encode(),
+                number=row.attempt_count + 1,
+                step=row.schedule_step,
+            )
+            for row in rows
+        ],
+    )
 
 
-def _send(claim: Claim) -> tuple[int, delivery.Outcome]:
+def _send_one(batch: Batch, claim: Claim) -> Sent:
+    started_at = timezone.now()
     timestamp = int(time.time())
     headers = signing.headers(
-        claim.secrets, msg_id=claim.event_id, timestamp=timestamp, body=claim.body
+        batch.secrets, msg_id=claim.event_id, timestamp=timestamp, body=claim.body
     )
     outcome = delivery.post(
-        claim.url,
+        batch.url,
         body=claim.body,
         headers=headers,
-        livemode=claim.livemode,
+        livemode=batch.livemode,
         timeout=settings.WEBHOOK_TIMEOUT,
     )
-    return timestamp, outcome
+    return Sent(claim, started_at, timestamp, outcome)
 
 
-def _record(*, claim: Claim, token: str, started_at, timestamp: int, outcome) -> float | None:
-    """Store the attempt and move the delivery on; returns the retry delay, if any."""
-    retry_in = None
+def _send(batch: Batch, pool: ThreadPoolExecutor) -> list[Sent]:
+    """Send a batch: its requests run concurrently (no database in these threads)."""
+    if len(batch.claims) == 1:
+        return [_send_one(batch, batch.claims[0])]
+    return list(pool.map(lambda claim: _send_one(batch, claim), batch.claims))
+
+
+def _attempt(sent: Sent, number: int | None) -> WebhookAttempt:
+    outcome = sent.outcome
+    return WebhookAttempt(
+        delivery_id=sent.claim.delivery_id,
+        number=number,
+        started_at=sent.started_at,
+        webhook_timestamp=sent.timestamp,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        response_body=outcome.body,
+        error=outcome.error[:500],
+        succeeded=outcome.succeeded,
+    )
+
+
+def _record_superseded(sent: Sent, *, token: str, now) -> WebhookAttempt:
+    """The slow path, for a sender whose lease was lost (it stalled past the lease and
+    the sweeper handed the delivery on): keep the attempt, and let a success count."""
+    row = WebhookDelivery.objects.select_for_update().get(pk=sent.claim.delivery_id)
+    held_by_other = row.status == D.SENDING and row.claimed_by not in ("", token)
+    if held_by_other:
+        return _attempt(sent, None)  # numbered by the sender that holds it now
+    row.attempt_count += 1
+    if sent.outcome.succeeded and row.status != D.SUCCEEDED:
+        row.status, row.completed_at = D.SUCCEEDED, now
+        row.next_attempt_at = row.lease_until = None
+        row.claimed_by = ""
+    row.save()
+    return _attempt(sent, row.attempt_count)
+
+
+def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) -> Batch | None:
+    """Store a batch's attempts and move each delivery on, in one transaction that
+    also claims the endpoint's next batch (so a sender never leaves work behind)."""
+    retries: list[float] = []
     with transaction.atomic():
         now = timezone.now()
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=claim.delivery_id)
-        delivery.attempt_count += 1
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempt_count,
-            started_at=started_at,
-            webhook_timestamp=timestamp,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            response_body=outcome.body,
-            error=outcome.error[:500],
-            succeeded=outcome.succeeded,
-        )
-        fields = ["attempt_count", "last_status_code", "last_error"]
-        delivery.last_status_code = outcome.status_code
-        delivery.last_error = outcome.error[:500]
-        still_ours = delivery.status == D.SENDING and delivery.claimed_by == token
-        if outcome.succeeded and delivery.status != D.SUCCEEDED:
-            delivery.status, delivery.completed_at = D.SUCCEEDED, now
-            delivery.next_attempt_at = delivery.lease_until = None
-            delivery.claimed_by = ""
-            fields += ["status", "completed_at", "next_attempt_at", "lease_until", "claimed_by"]
-            if claim.endpoint_failing:
-                WebhookEndpoint.objects.filter(pk=claim.endpoint_id).update(failing_since=None)
-        elif not outcome.succeeded and still_ours:
-            delivery.schedule_step += 1
-            retry_in = (
-                None
-                if outcome.status_code == 410
-                else schedule.delay_after_failure(
-                    delivery.schedule_step, retry_after=outcome.retry_after
-                )
+        ours = WebhookDelivery.objects.filter(status=D.SENDING, claimed_by=token)
+        attempts, superseded = [], []
+        by_code: dict[int, list[Sent]] = {}
+        for sent in sents:
+            if sent.outcome.succeeded:
+                by_code.setdefault(sent.outcome.status_code, []).append(sent)
+        for code, group in by_code.items():
+            ids = [sent.claim.delivery_id for sent in group]
+            updated = ours.filter(pk__in=ids).update(
+                status=D.SUCCEEDED,
+                attempt_count=F("attempt_count") + 1,
+                completed_at=now,
+                next_attempt_at=None,
+                lease_until=None,
+                claimed_by="",
+                last_status_code=code,
+                last_error="",
             )
-            if retry_in is None:
-                delivery.status, delivery.completed_at = D.FAILED, now
-                delivery.next_attempt_at = None
+            if updated == len(ids):
+                attempts += [_attempt(sent, sent.claim.number) for sent in group]
             else:
-                delivery.status = D.PENDING
-                delivery.next_attempt_at = now + timedelta(seconds=retry_in)
-            delivery.lease_until, delivery.claimed_by = None, ""
-            fields += [
-                "schedule_step",
-                "status",
-                "completed_at",
-                "next_attempt_at",
-                "lease_until",
-                "claimed_by",
-            ]
-            _endpoint_failed(claim.endpoint_id, now=now, gone=outcome.status_code == 410)
-        delivery.save(update_fields=fields)
-        if retry_in is not None and retry_in <= COUNTDOWN_MAX_SECONDS:
+                superseded += group  # rare: redo these one by one
+        failures = [sent for sent in sents if not sent.outcome.succeeded]
+        for sent in failures:
+            outcome = sent.outcome
+            gone = outcome.status_code == 410
+            step = sent.claim.step + 1
+            delay = (
+                None
+                if gone
+                else schedule.delay_after_failure(step, retry_after=outcome.retry_after)
+            )
+            updated = ours.filter(pk=sent.claim.delivery_id).update(
+                status=D.FAILED if delay is None else D.PENDING,
+                attempt_count=F("attempt_count") + 1,
+                schedule_step=step,
+                completed_at=now if delay is None else None,
+                next_attempt_at=None if delay is None else now + timedelta(seconds=delay),
+                lease_until=None,
+                claimed_by="",
+                last_status_code=outcome.status_code,
+                last_error=outcome.error[:500],
+            )
+            if updated:
+                attempts.append(_attempt(sent, sent.claim.number))
+                if delay is not None:
+                    retries.append(delay)
+            else:
+                superseded.append(sent)
+        attempts += [_record_superseded(sent, token=token, now=now) for sent in superseded]
+        WebhookAttempt.objects.bulk_create(attempts)
+        if len(failures) < len(sents):
+            if batch.failing:
+                WebhookEndpoint.objects.filter(pk=batch.endpoint_id).update(failing_since=None)
+        elif failures:
+            _endpoint_failed(
+                batch.endpoint_id,
+                now=now,
+                gone=any(sent.outcome.status_code == 410 for sent in failures),
+            )
+        soon = [delay for delay in retries if delay <= COUNTDOWN_MAX_SECONDS]
+        if soon:
             transaction.on_commit(
                 lambda: webhook_endpoint_deliver_task.apply_async(
-                    (claim.endpoint_id,), countdown=retry_in
+                    (batch.endpoint_id,), countdown=min(soon)
                 )
             )
-    return retry_in
+        if not claim_next:
+            return None
+        return _claim(endpoint_id=batch.endpoint_id, token=token, reclaim=False)
 
 
 def _endpoint_failed(endpoint_id: str, *, now, gone: bool) -> None:
@@ -433,26 +585,33 @@ def webhook_endpoint_deliver(
     endpoint_id: str,
     token: str | None = None,
     budget_seconds: float = DRAIN_SECONDS,
-    on_attempt: Callable[[Claim, delivery.Outcome], None] | None = None,
+    on_attempt: Callable[[Sent], None] | None = None,
+    batch: Batch | None = None,
 ) -> int:
-    """Deliver the endpoint's due deliveries, oldest first, one at a time, until none
-    is due, the endpoint's concurrency cap is reached or the budget is spent (then a
-    new task carries on). Returns how many attempts were made."""
+    """Deliver the endpoint's due deliveries, oldest first, in batches of concurrent
+    requests (up to its concurrency cap), until none is due, the cap is taken by
+    others or the budget is spent (then a new task carries on). Returns attempts made.
+    """
     token = token or uuid.uuid4().hex
     stop_at = time.monotonic() + budget_seconds
+    if batch is None:
+        with transaction.atomic():
+            batch = _claim(endpoint_id=endpoint_id, token=token, reclaim=True)
     attempts = 0
-    while claim := _claim(endpoint_id=endpoint_id, token=token, reclaim=attempts == 0):
-        started_at = timezone.now()
-        timestamp, outcome = _send(claim)
-        _record(
-            claim=claim, token=token, started_at=started_at, timestamp=timestamp, outcome=outcome
-        )
-        attempts += 1
-        if on_attempt is not None:
-            on_attempt(claim, outcome)
-        if time.monotonic() >= stop_at:
-            webhook_endpoint_deliver_task.delay(endpoint_id)
-            break
+    # The sender's own threads, so one endpoint's slow requests never wait for, or
+    # hold up, another endpoint's; at most the cap of them, kept across batches.
+    with ThreadPoolExecutor(max_workers=settings.WEBHOOK_ENDPOINT_CONCURRENCY) as pool:
+        while batch is not None:
+            sents = _send(batch, pool)
+            attempts += len(sents)
+            more = time.monotonic() < stop_at
+            next_batch = _record(batch, sents, token=token, claim_next=more)
+            if on_attempt is not None:
+                for sent in sents:
+                    on_attempt(sent)
+            if not more:
+                webhook_endpoint_deliver_task.delay(endpoint_id)
+            batch = next_batch
     return attempts
 
 
@@ -527,7 +686,7 @@ def webhooks_sweep(*, budget_seconds: float = 30) -> dict[str, int]:
     while time.monotonic() < stop_at:
         event_ids = event_list_undispatched(created_before=cutoff, limit=SWEEP_BATCH)
         for event_id in event_ids:
-            webhook_event_dispatch(event_id=event_id)
+            webhook_event_fan_out(event_id=event_id, deliver_inline=False)
             dispatched += 1
         if len(event_ids) < SWEEP_BATCH:
             break

@@ -11,14 +11,15 @@ from celery import shared_task
 @shared_task
 def webhook_event_dispatch_task(event_id: str) -> int:
     """Outbox consumer (EVENT_OUTBOX_CONSUMERS): fan one committed event out."""
-    from webhooks.services import webhook_event_dispatch
+    from webhooks.services import webhook_event_fan_out
 
-    return len(webhook_event_dispatch(event_id=event_id))
+    return len(webhook_event_fan_out(event_id=event_id))
 
 
 @shared_task(bind=True)
 def webhook_endpoint_deliver_task(self, endpoint_id: str) -> int:
-    """Deliver what is due for one endpoint, within its concurrency cap."""
+    """Deliver what is due for one endpoint, within its concurrency cap. The task id is
+    the lease token: a run redelivered after its worker died takes its lease back."""
     from webhooks.services import webhook_endpoint_deliver
 
     return webhook_endpoint_deliver(endpoint_id=endpoint_id, token=self.request.id)

@@ -263,24 +263,24 @@ def test_a_success_resets_the_failing_window(
 
 
 def test_the_concurrency_cap_holds_per_endpoint(settings, receiver, make_endpoint, emit):
-    settings.WEBHOOK_ENDPOINT_CONCURRENCY = 2
+    settings.WEBHOOK_ENDPOINT_CONCURRENCY = 3
     endpoint = make_endpoint(receiver.url()).endpoint
     other = make_endpoint(receiver.url("/other")).endpoint
-    events = [emit() for _ in range(4)]
+    events = [emit() for _ in range(5)]
     for event in events:
         webhook_event_dispatch(event_id=event.id)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
 
     first = _claim(endpoint_id=endpoint.id, token="a", reclaim=False)
     second = _claim(endpoint_id=endpoint.id, token="b", reclaim=False)
     third = _claim(endpoint_id=endpoint.id, token="c", reclaim=False)
 
-    assert first
-    assert second
+    assert [c.event_id for c in first.claims] == [e.id for e in events[:3]]  # oldest first
+    assert second is None  # the cap is taken by the first sender's batch
     assert third is None
-    assert first.event_id == events[0].id  # oldest first
-    assert _claim(endpoint_id=other.id, token="d", reclaim=False) is not None
+    assert len(_claim(endpoint_id=other.id, token="d", reclaim=False).claims) == 3
     sending = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.SENDING)
-    assert sending.count() == 2
+    assert sending.count() == 3
 
 
 def test_the_sweeper_dispatches_events_whose_message_was_lost(

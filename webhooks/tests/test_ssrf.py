@@ -148,9 +148,7 @@ def test_live_mode_requires_https_test_mode_allows_http(client_for, keys, dns):
 @pytest.mark.parametrize(
     "url", ["http://localhost:8000/h", "http://127.0.0.1:8000/h", "http://[::1]:8000/h"]
 )
-def test_allow_loopback_admits_plain_loopback_in_test_mode_only(
-    settings, client_for, keys, url
-):
+def test_allow_loopback_admits_plain_loopback_in_test_mode_only(settings, client_for, keys, url):
     body = {"url": url, "enabled_events": ["*"]}
     settings.WEBHOOK_ALLOW_LOOPBACK = False
     refused = client_for(keys["test_secret"]).post("/v1/webhook_endpoints", body, format="json")
