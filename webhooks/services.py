@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,6 +60,9 @@ DRAIN_SECONDS = 30
 # keeps long ETAs out of the broker.
 COUNTDOWN_MAX_SECONDS = 300
 SWEEP_BATCH = 500
+# After the first request of a sender finishes, results finishing within this many
+# seconds are recorded together.
+GATHER_SECONDS = 0.005
 # Events one dispatch transaction may fan out: its own and older ones nobody holds.
 DISPATCH_BATCH = 100
 
@@ -393,11 +396,11 @@ def _claim(*, endpoint_id: str, token: str, reclaim: bool) -> Batch | None:
         # A message redelivered after its worker died carries the same task id (the
         # token): take back what that run had leased instead of waiting for expiry.
         rows = list(deliveries.filter(status=D.SENDING, claimed_by=token))
-    in_flight = (
+    in_flight = (  # this sender's own requests still out included
         WebhookDelivery.objects.filter(
             endpoint_id=endpoint_id, status=D.SENDING, lease_until__gt=now
         )
-        .exclude(claimed_by=token)
+        .exclude(pk__in=[row.pk for row in rows])
         .count()
     )
     room = settings.WEBHOOK_ENDPOINT_CONCURRENCY - in_flight - len(rows)
@@ -434,26 +437,35 @@ def _claim(*, endpoint_id: str, token: str, reclaim: bool) -> Batch | None:
 
 
 def _send_one(batch: Batch, claim: Claim) -> Sent:
+    """One signed POST; runs in a sender thread, so no database here."""
     started_at = timezone.now()
     timestamp = int(time.time())
-    headers = signing.headers(
-        batch.secrets, msg_id=claim.event_id, timestamp=timestamp, body=claim.body
-    )
-    outcome = delivery.post(
-        batch.url,
-        body=claim.body,
-        headers=headers,
-        livemode=batch.livemode,
-        timeout=settings.WEBHOOK_TIMEOUT,
-    )
+    try:
+        headers = signing.headers(
+            batch.secrets, msg_id=claim.event_id, timestamp=timestamp, body=claim.body
+        )
+        outcome = delivery.post(
+            batch.url,
+            body=claim.body,
+            headers=headers,
+            livemode=batch.livemode,
+            timeout=settings.WEBHOOK_TIMEOUT,
+        )
+    except Exception as exc:  # a bug must not strand the rest of the sender's requests
+        logger.exception("Webhook delivery %s crashed", claim.delivery_id)
+        outcome = delivery.Outcome(None, 0, error=f"internal error: {type(exc).__name__}")
     return Sent(claim, started_at, timestamp, outcome)
 
 
-def _send(batch: Batch, pool: ThreadPoolExecutor) -> list[Sent]:
-    """Send a batch: its requests run concurrently (no database in these threads)."""
-    if len(batch.claims) == 1:
-        return [_send_one(batch, batch.claims[0])]
-    return list(pool.map(lambda claim: _send_one(batch, claim), batch.claims))
+def _completed(in_flight: dict) -> list:
+    """Futures done: wait for the first, then gather what finishes within a few ms,
+    so a fast endpoint's results are recorded in batches, a slow one's promptly."""
+    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+    pending = [future for future in in_flight if future not in done]
+    if pending:
+        more, _ = wait(pending, timeout=GATHER_SECONDS)
+        done |= more
+    return list(done)
 
 
 def _attempt(sent: Sent, number: int | None) -> WebhookAttempt:
@@ -597,21 +609,31 @@ def webhook_endpoint_deliver(
     if batch is None:
         with transaction.atomic():
             batch = _claim(endpoint_id=endpoint_id, token=token, reclaim=True)
-    attempts = 0
-    # The sender's own threads, so one endpoint's slow requests never wait for, or
-    # hold up, another endpoint's; at most the cap of them, kept across batches.
+    if batch is None:
+        return 0
+    attempts, more = 0, True
+    # The sender's own threads (at most the cap): one endpoint's slow requests never
+    # wait for, or hold up, another endpoint's. As requests finish, their results are
+    # recorded and as many new deliveries claimed, so the window stays full.
     with ThreadPoolExecutor(max_workers=settings.WEBHOOK_ENDPOINT_CONCURRENCY) as pool:
-        while batch is not None:
-            sents = _send(batch, pool)
-            attempts += len(sents)
-            more = time.monotonic() < stop_at
+        in_flight = {pool.submit(_send_one, batch, claim): claim for claim in batch.claims}
+        while in_flight:
+            done = _completed(in_flight)
+            sents = [future.result() for future in done]
+            for future in done:
+                del in_flight[future]
+            more = more and time.monotonic() < stop_at
             next_batch = _record(batch, sents, token=token, claim_next=more)
+            attempts += len(sents)
             if on_attempt is not None:
                 for sent in sents:
                     on_attempt(sent)
-            if not more:
-                webhook_endpoint_deliver_task.delay(endpoint_id)
-            batch = next_batch
+            if next_batch is not None:
+                batch = next_batch
+                for claim in batch.claims:
+                    in_flight[pool.submit(_send_one, batch, claim)] = claim
+    if not more:
+        webhook_endpoint_deliver_task.delay(endpoint_id)
     return attempts
 
 

@@ -206,7 +206,7 @@ WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 # Ports an endpoint URL may name (loopback endpoints, when allowed, may use any).
 WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[80, 443, 8080, 8443])
 # Requests in flight to one endpoint at most, so a slow endpoint holds few workers.
-WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=50)
+WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=100)
 # Seconds a worker may hold a delivery; after that (a killed worker) it is retried.
 WEBHOOK_DELIVERY_LEASE = env.int("WEBHOOK_DELIVERY_LEASE", default=60)
 # An endpoint whose deliveries have failed for this long without a success is disabled.
