@@ -696,38 +696,46 @@ def webhook_delivery_resend(*, delivery: WebhookDelivery, actor: str, reason: st
     )[0]
 
 
-def webhooks_sweep(*, budget_seconds: float = 30) -> dict[str, int]:
-    """The safety net, run by beat every minute: nothing is lost if a broker message
-    or a worker is. Dispatches events still undispatched after WEBHOOK_DISPATCH_GRACE,
-    makes deliveries whose lease expired (a dead worker) due again, and wakes every
-    endpoint with due deliveries (up to its concurrency cap)."""
-    stop_at = time.monotonic() + budget_seconds
-    now = timezone.now()
-    dispatched = 0
-    cutoff = now - timedelta(seconds=settings.WEBHOOK_DISPATCH_GRACE)
-    while time.monotonic() < stop_at:
-        event_ids = event_list_undispatched(created_before=cutoff, limit=SWEEP_BATCH)
-        for event_id in event_ids:
-            webhook_event_fan_out(event_id=event_id, deliver_inline=False)
-            dispatched += 1
-        if len(event_ids) < SWEEP_BATCH:
-            break
-    recovered = WebhookDelivery.objects.filter(status=D.SENDING, lease_until__lt=now).update(
+def webhook_deliveries_recover(*, at) -> int:
+    """Deliveries whose lease expired (their worker died mid-request) are due again."""
+    return WebhookDelivery.objects.filter(status=D.SENDING, lease_until__lt=at).update(
         status=D.PENDING,
-        next_attempt_at=now,
+        next_attempt_at=at,
         lease_until=None,
         claimed_by="",
         last_error="the worker holding it stopped; sent again",
     )
-    woken = 0
-    for endpoint_id, due in deliveries_due_by_endpoint(at=timezone.now()).items():
-        for _ in range(min(due, settings.WEBHOOK_ENDPOINT_CONCURRENCY)):
-            webhook_endpoint_deliver_task.delay(endpoint_id)
-            woken += 1
+
+
+def webhook_events_dispatch_pending(*, created_before, limit: int = SWEEP_BATCH) -> int:
+    """Fan out events still undispatched (their message was lost); returns how many."""
+    seen: set[str] = set()
+    while True:
+        event_ids = event_list_undispatched(created_before=created_before, limit=limit)
+        fresh = [event_id for event_id in event_ids if event_id not in seen]
+        if not fresh:  # none left, or only ones another transaction is dispatching
+            return len(seen)
+        for event_id in fresh:
+            webhook_event_dispatch(event_id=event_id)
+        seen.update(fresh)
+
+
+def webhooks_sweep() -> dict[str, int]:
+    """The safety net, run by beat every minute: nothing is lost if a broker message
+    or a worker is. Dispatches events still undispatched after WEBHOOK_DISPATCH_GRACE,
+    makes deliveries whose lease expired (a dead worker) due again, and wakes every
+    endpoint with due deliveries (a sender each: it fills the endpoint's cap)."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.WEBHOOK_DISPATCH_GRACE)
+    dispatched = webhook_events_dispatch_pending(created_before=cutoff)
+    recovered = webhook_deliveries_recover(at=now)
+    due = deliveries_due_by_endpoint(at=timezone.now())
+    for endpoint_id in due:
+        webhook_endpoint_deliver_task.delay(endpoint_id)
     if dispatched or recovered:
         logger.warning(
             "Webhook sweep: %s events dispatched late, %s deliveries recovered",
             dispatched,
             recovered,
         )
-    return {"dispatched": dispatched, "recovered": recovered, "woken": woken}
+    return {"dispatched": dispatched, "recovered": recovered, "woken": len(due)}
