@@ -28,6 +28,7 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    complete: bool = True  # False when the sender died mid-request (body cut short)
 
     @property
     def json(self) -> dict:
@@ -47,11 +48,13 @@ class Receiver:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
                 received = Received(
                     at=time.time(),
                     path=self.path,
                     headers={k.lower(): v for k, v in self.headers.items()},
-                    body=self.rfile.read(length),
+                    body=body,
+                    complete=len(body) == length,
                 )
                 reply = receiver._reply(received)
                 if reply.delay:
