@@ -556,15 +556,15 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
                 superseded.append(sent)
         attempts += [_record_superseded(sent, token=token, now=now) for sent in superseded]
         WebhookAttempt.objects.bulk_create(attempts)
-        if len(failures) < len(sents):
+        if any(sent.outcome.status_code == 410 for sent in failures):
+            _endpoint_disable(
+                endpoint_id=batch.endpoint_id, reason=DisabledReason.GONE, actor="system"
+            )
+        elif len(failures) < len(sents):
             if batch.failing:
                 WebhookEndpoint.objects.filter(pk=batch.endpoint_id).update(failing_since=None)
         elif failures:
-            _endpoint_failed(
-                batch.endpoint_id,
-                now=now,
-                gone=any(sent.outcome.status_code == 410 for sent in failures),
-            )
+            _endpoint_failed(batch.endpoint_id, now=now)
         soon = [delay for delay in retries if delay <= COUNTDOWN_MAX_SECONDS]
         if soon:
             transaction.on_commit(
@@ -577,11 +577,8 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
         return _claim(endpoint_id=batch.endpoint_id, token=token, reclaim=False)
 
 
-def _endpoint_failed(endpoint_id: str, *, now, gone: bool) -> None:
-    """Note a failure on the endpoint; disable it on 410 or after the disable window."""
-    if gone:
-        _endpoint_disable(endpoint_id=endpoint_id, reason=DisabledReason.GONE, actor="system")
-        return
+def _endpoint_failed(endpoint_id: str, *, now) -> None:
+    """Note a failure on the endpoint; disable it once it has failed for the window."""
     WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(
         failing_since=now
     )
