@@ -280,7 +280,8 @@ def main() -> None:
         if args.paced and rate:
             events_rate = rate / args.endpoints / 2
             created, received = paced(events_rate)
-            _report(f"gateway paced at {events_rate:.0f} events/s", created, received)
+            label = f"gateway paced (aiming at {events_rate:.0f} events/s; rate = what was sent)"
+            _report(label, created, received)
     finally:
         for process in (worker, receiver):
             os.killpg(process.pid, signal.SIGTERM)
