@@ -2,7 +2,9 @@ import ipaddress
 import socket
 
 import pytest
+import time_machine
 from django.db import transaction
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from gateway.events import event_emit
 from webhooks.services import webhook_endpoint_create
@@ -29,7 +31,16 @@ def connections(monkeypatch):
 
 
 @pytest.fixture
-def make_receiver():
+def secrets_by_url() -> dict[str, list[str]]:
+    """Secrets of the endpoints `make_endpoint` created, by URL."""
+    return {}
+
+
+@pytest.fixture
+def make_receiver(secrets_by_url):
+    """Loopback receivers; when the test ends, every whole request one of them got for
+    an endpoint made by `make_endpoint` must pass the independent Standard Webhooks
+    verifier (`standardwebhooks`) with that endpoint's secret, at the request's time."""
     started: list = []
 
     def start(script=None) -> Receiver:
@@ -40,6 +51,23 @@ def make_receiver():
     yield start
     for receiver in started:
         receiver.stop()
+        for received in receiver.requests:
+            secrets = secrets_by_url.get(f"http://127.0.0.1:{receiver.port}{received.path}")
+            if secrets and received.complete:
+                _verify_independently(received, secrets)
+
+
+def _verify_independently(received, secrets: list[str]) -> None:
+    at = int(received.headers["webhook-timestamp"])
+    with time_machine.travel(at, tick=False):
+        errors = []
+        for secret in secrets:
+            try:
+                Webhook(secret).verify(received.body, received.headers)
+                return
+            except WebhookVerificationError as exc:
+                errors.append(exc)
+    raise AssertionError(f"a delivery failed independent verification: {errors}")
 
 
 @pytest.fixture
@@ -55,9 +83,9 @@ def canary():
 
 
 @pytest.fixture
-def make_endpoint(merchant):
+def make_endpoint(merchant, secrets_by_url):
     def create(url: str, *, events=("*",), livemode: bool = False, owner=None):
-        return webhook_endpoint_create(
+        issued = webhook_endpoint_create(
             merchant=owner or merchant,
             livemode=livemode,
             url=url,
@@ -65,6 +93,8 @@ def make_endpoint(merchant):
             description="",
             actor="test",
         )
+        secrets_by_url.setdefault(url, []).append(issued.secret)
+        return issued
 
     return create
 
