@@ -95,7 +95,7 @@ def event_publish(*, event_id: str) -> None:
 
 def events_claim_for_dispatch(*, event_id: str, batch: int, at: datetime) -> list[Event]:
     """For a consumer's transaction: mark this event dispatched, with up to `batch - 1`
-    older undispatched events no other transaction holds, and return them.
+    other undispatched events (oldest first) no other transaction holds; return them.
 
     Empty when the event is already dispatched (or being dispatched): exactly one
     transaction gets each event. Row locks with SKIP LOCKED let concurrent consumers
