@@ -6,3 +6,6 @@ class WebhooksConfig(AppConfig):
 
     name = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        import webhooks.checks  # noqa: F401 - registers the settings checks

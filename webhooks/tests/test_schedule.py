@@ -91,3 +91,21 @@ def test_t06_a_receiver_down_for_six_hours_gets_everything_once_it_is_back(
     accepted = [r for r in receiver.requests if r.at >= (start + timedelta(hours=6)).timestamp()]
     assert len(accepted) == len(events) * len(endpoints)
     assert len({(r.path, r.headers["webhook-id"]) for r in accepted}) == len(accepted)
+
+
+@pytest.mark.parametrize(
+    "overrides, error",
+    [
+        ({"WEBHOOK_RETRY_SCHEDULE": []}, "webhooks.E001"),
+        ({"WEBHOOK_RETRY_SCHEDULE": [0, -5]}, "webhooks.E001"),
+        ({"WEBHOOK_DELIVERY_LEASE": 15, "WEBHOOK_TIMEOUT": 15}, "webhooks.E002"),
+        ({"WEBHOOK_ENDPOINT_CONCURRENCY": 0}, "webhooks.E003"),
+    ],
+)
+def test_unsafe_webhook_settings_fail_the_system_checks(settings, overrides, error):
+    from webhooks.checks import webhook_settings
+
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+    assert [e.id for e in webhook_settings(None)] == [error]
