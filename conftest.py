@@ -4,6 +4,7 @@ import logging
 import re
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -14,9 +15,12 @@ from payments.tests.fakes.secrets import RUNTIME_SECRETS
 
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    skip_redis = pytest.mark.skip(reason="needs Redis as the broker: set REDIS_URL")
     for item in items:
         if "postgres" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(skip)
+        if "redis" in item.keywords and not settings.CELERY_BROKER_URL.startswith("redis"):
+            item.add_marker(skip_redis)
 
 
 # Secret shapes that must never appear in a log record in the clear (T20).

@@ -3,14 +3,29 @@
 `event_emit` refuses to run outside an atomic block, so an event can never describe a
 change that rolled back, and a change can never commit without its event. Delivery
 to merchants reads from this table (`dispatched_at` marks what has been handed over).
+
+Consumers of the outbox (the webhooks app) are named in `EVENT_OUTBOX_CONSUMERS` as
+Celery task names. Once the change commits each one is sent the event id by name, so
+this kernel never imports them; a message lost on the way (broker down, process
+killed right after the commit) is found again by the consumer's own sweeper, which
+looks for events with `dispatched_at IS NULL`.
 """
 
-from django.db import models
-from django.utils import timezone
+import logging
+from datetime import datetime
+from functools import partial
 
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from gateway.celery import app as celery_app
 from gateway.db import in_transaction
 from gateway.ids import PrefixedIdField
 from gateway.logging import request_id_var
+
+logger = logging.getLogger(__name__)
 
 
 class Event(models.Model):
@@ -47,11 +62,63 @@ def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -
     """Record that `snapshot["id"]` changed; call inside the transaction of the change."""
     if not in_transaction():
         raise RuntimeError("event_emit must run inside the transaction of the change")
-    return Event.objects.create(
+    event = Event.objects.create(
         merchant_id=merchant_id,
         livemode=livemode,
         type=type,
         object_id=snapshot["id"],
         data={"object": snapshot},
         request_id=request_id_var.get() or "",
+    )
+    transaction.on_commit(partial(event_publish, event_id=event.id))
+    return event
+
+
+def event_publish(*, event_id: str) -> None:
+    """Hand a committed event to each outbox consumer task, by name.
+
+    Best effort by design: if the broker cannot take the message the event stays
+    undispatched and the consumer's sweeper delivers it later, so a payment request
+    never fails (or hangs on retries) because the broker is away.
+    """
+    for name in settings.EVENT_OUTBOX_CONSUMERS:
+        if celery_app.conf.task_always_eager:
+            celery_app.tasks[name].apply(args=(event_id,))
+            continue
+        try:
+            celery_app.send_task(name, args=(event_id,), retry=False)
+        except OperationalError:
+            logger.warning(
+                "Outbox consumer %s not reached for %s; its sweeper will", name, event_id
+            )
+
+
+def events_claim_for_dispatch(*, event_id: str, batch: int, at: datetime) -> list[Event]:
+    """For a consumer's transaction: mark this event dispatched, with up to `batch - 1`
+    other undispatched events (oldest first) no other transaction holds; return them.
+
+    Empty when the event is already dispatched (or being dispatched): exactly one
+    transaction gets each event. Row locks with SKIP LOCKED let concurrent consumers
+    take disjoint batches.
+    """
+    undispatched = (
+        Event.objects.filter(dispatched_at__isnull=True)
+        .select_for_update(skip_locked=True)
+        .only("id", "merchant_id", "livemode", "type")
+    )
+    events = list(undispatched.filter(pk=event_id))
+    if not events:
+        return []
+    if batch > 1:
+        events += list(undispatched.exclude(pk=event_id).order_by("id")[: batch - 1])
+    Event.objects.filter(pk__in=[event.pk for event in events]).update(dispatched_at=at)
+    return events
+
+
+def event_list_undispatched(*, created_before: datetime, limit: int) -> list[str]:
+    """Ids of committed events no consumer has taken yet, oldest first."""
+    return list(
+        Event.objects.filter(dispatched_at__isnull=True, created_at__lt=created_before)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("merchants.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("gateway.api.events")),
+    path("", include("webhooks.api.urls")),
     re_path(r"^.*$", api_views.not_found, name="api-not-found"),
 ]
 

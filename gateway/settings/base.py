@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "merchants",
     "simulator",
     "payments",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -188,7 +189,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_TASK_ROUTES = {"payments.tasks.*": {"queue": "payments"}}
+CELERY_TASK_ROUTES = {
+    "payments.tasks.*": {"queue": "payments"},
+    "webhooks.tasks.*": {"queue": "webhooks"},
+}
 # Periodic jobs; django-celery-beat copies them into its tables, editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {
@@ -207,7 +211,52 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.provider_events_process_pending_task",
         "schedule": timedelta(minutes=5),
     },
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.webhooks_sweep_task",
+        "schedule": timedelta(minutes=1),
+    },
 }
+# Celery tasks that receive each committed event's id (gateway.events.event_publish).
+EVENT_OUTBOX_CONSUMERS = ["webhooks.tasks.webhook_event_dispatch_task"]
+
+# --- Webhooks to merchants ------------------------------------------------------------
+# Seconds to wait before each attempt: the first is immediate, then SPEC §6's backoff
+# (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), each with +/-10 % jitter. After the
+# last one fails the delivery is failed. Compress it for demos and tests.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env(
+        "WEBHOOK_RETRY_SCHEDULE", default="0,5,300,1800,7200,18000,36000,36000"
+    ).split(",")
+]
+# A 2xx within this many seconds is a success; the whole request must fit in it.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=15)
+# Test-mode endpoints may use plain loopback (localhost, 127.0.0.1, [::1]) over http.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+# Ports an endpoint URL may name (loopback endpoints, when allowed, may use any).
+WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[80, 443, 8080, 8443])
+# Requests in flight to one endpoint at most, so a slow endpoint holds few workers.
+WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=100)
+# Seconds a worker may hold a delivery; after that (a killed worker) it is retried.
+WEBHOOK_DELIVERY_LEASE = env.int("WEBHOOK_DELIVERY_LEASE", default=60)
+# An endpoint whose deliveries have failed for this long without a success is disabled.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5 * 24 * 3600)
+# Events still undispatched this many seconds after they were written are picked up by
+# the sweeper (the message on commit was lost).
+WEBHOOK_DISPATCH_GRACE = env.int("WEBHOOK_DISPATCH_GRACE", default=60)
+
+# --- E-mail ---------------------------------------------------------------------------
+# smtp://user:password@host:587/?tls=True in production; the console by default.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="gateway@localhost")
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -258,6 +307,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BalanceTransactionTypeEnum": "payments.ledger.TransactionType",
         "PaymentMethodTypeEnum": [("card", "card")],
+        "WebhookEndpointStatusEnum": "webhooks.enums.EndpointStatus",
     },
 }
 

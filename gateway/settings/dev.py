@@ -8,6 +8,8 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
+# Local receivers (http://localhost:PORT/...) for test-mode endpoints.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=True)
 
 
 def _local_secret(name: str, make=lambda: secrets.token_urlsafe(48)) -> str:

@@ -19,6 +19,8 @@ PROVIDER_ALLOW_API_BASE = True  # adapters talk to localstripe and stubs on loop
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Tests run their webhook receivers on 127.0.0.1; the SSRF tests turn this off.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=True)
 LOGGING["root"]["level"] = "DEBUG"  # noqa: F405 - tests prove redaction at DEBUG
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -70,6 +70,14 @@ def _provider_account(client) -> str:
     return response.json()["id"]
 
 
+def _webhook_endpoint(client) -> str:
+    return client.post(
+        "/v1/webhook_endpoints",
+        {"url": "http://127.0.0.1:9/bola", "enabled_events": ["*"]},
+        format="json",
+    ).json()["id"]
+
+
 def _customer(client) -> str:
     return client.post("/v1/customers", {"email": "a@shop.test"}, format="json").json()["id"]
 
@@ -90,9 +98,18 @@ BUILDERS = {
     "events": _event,
     "balance_transactions": _balance_transaction,
     "provider_accounts": _provider_account,
+    "webhook_endpoints": _webhook_endpoint,
 }
 # Payment methods are listed per customer; payments/tests/test_bola.py covers those.
-LISTED = ["customers", "payments", "refunds", "events", "balance_transactions", "provider_accounts"]
+LISTED = [
+    "customers",
+    "payments",
+    "refunds",
+    "events",
+    "balance_transactions",
+    "provider_accounts",
+    "webhook_endpoints",
+]
 
 
 def _resource(route: str) -> str:

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    """Outbound webhooks: endpoints, fan-out from the event outbox, signed delivery."""
+
+    name = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        import webhooks.checks  # noqa: F401 - registers the settings checks

@@ -1,0 +1,91 @@
+"""`manage.py deliver_webhooks` / `resend_event`, and the admin's resend action."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from gateway.audit import AuditLog
+from webhooks.enums import DeliveryStatus
+from webhooks.models import WebhookDelivery
+
+pytestmark = pytest.mark.django_db
+
+
+def test_deliver_webhooks_drains_everything_due_in_the_foreground(receiver, make_endpoint, emit):
+    make_endpoint(receiver.url("/a"))
+    make_endpoint(receiver.url("/b"))
+    events = [emit() for _ in range(3)]  # committed, never dispatched (no on-commit here)
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("deliver_webhooks", "--concurrency", "1", stdout=out, stderr=err)
+
+    assert len(receiver.requests) == 6, out.getvalue()
+    assert {r.headers["webhook-id"] for r in receiver.requests} == {e.id for e in events}
+    assert "6 attempts succeeded" in out.getvalue()
+    assert "3 events dispatched" in out.getvalue()
+    assert "delivery" in err.getvalue()  # the progress bar
+
+
+def test_resend_event_sends_again_with_a_fresh_schedule(receiver, make_endpoint, emit):
+    issued = make_endpoint(receiver.url())
+    event = emit()
+    call_command(
+        "deliver_webhooks", "--concurrency", "1", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    out = io.StringIO()
+
+    call_command("resend_event", event.id, "--now", "--reason", "merchant asked", stdout=out)
+
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [event.id, event.id]
+    assert f"{event.id} -> {issued.endpoint.id}: succeeded" in out.getvalue()
+    audit = AuditLog.objects.get(action="webhook_delivery.resent")
+    assert (audit.actor, audit.reason) == ("cli", "merchant asked")
+
+
+def test_resend_event_refuses_unknown_ids():
+    with pytest.raises(CommandError):
+        call_command("resend_event", "evt_nothere", stdout=io.StringIO())
+
+
+@pytest.fixture
+def support_client(client):
+    user = User.objects.create_user("sam", password="a-long-enough-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="support"))
+    client.force_login(user)
+    return client
+
+
+def test_support_staff_see_deliveries_with_attempts_and_can_resend(
+    support_client, receiver, make_endpoint, emit
+):
+    make_endpoint(receiver.url())
+    event = emit()
+    call_command(
+        "deliver_webhooks", "--concurrency", "1", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    delivery = WebhookDelivery.objects.get(event=event)
+
+    listing = support_client.get(reverse("admin:webhooks_webhookdelivery_changelist"))
+    page = support_client.get(reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]))
+    endpoints = support_client.get(reverse("admin:webhooks_webhookendpoint_changelist"))
+    response = support_client.post(
+        reverse("admin:webhooks_webhookdelivery_changelist"),
+        {
+            "action": "resend",
+            "_selected_action": [delivery.pk],
+            "confirm": "yes",
+            "reason": "lost on their side",
+        },
+    )
+
+    assert listing.status_code == page.status_code == endpoints.status_code == 200
+    assert b"Attempt" in page.content or b"attempt" in page.content
+    assert b"secret" not in endpoints.content.lower() or b"whsec_" not in endpoints.content
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    audit = AuditLog.objects.get(action="webhook_delivery.resent")
+    assert (audit.actor, audit.reason) == ("admin:sam", "lost on their side")
