@@ -118,6 +118,9 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     failure_message = models.CharField(max_length=300, blank=True)
     next_action = models.JSONField(null=True, blank=True)
     risk = models.JSONField(null=True, blank=True)
+    risk_context = models.JSONField(
+        null=True, blank=True, help_text="what the merchant told fraud screening (risk_context)"
+    )
     description = models.CharField(max_length=1000, blank=True)
     statement_descriptor = models.CharField(max_length=22, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
@@ -179,6 +182,11 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=S.CREATED, target=S.PROCESSING)
     def begin_authorization(self) -> None:
         """The authorization is reserved; the provider has not answered yet."""
+
+    @transition(field=status, source=S.REQUIRES_ACTION, target=S.PROCESSING)
+    def begin_authentication(self) -> None:
+        """The cardholder finished the 3-D Secure challenge; the provider has not
+        answered yet."""
 
     @transition(field=status, source=[S.PROCESSING, S.IN_REVIEW], target=S.AUTHORIZED)
     def authorize(self, *, provider_reference: str) -> None:

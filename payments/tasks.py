@@ -15,3 +15,10 @@ def payments_expire_authorizations_task() -> int:
     from payments.services.payments import payments_expire_authorizations
 
     return payments_expire_authorizations()
+
+
+@shared_task
+def payments_expire_authentications_task() -> int:
+    from payments.services.authentication import payments_expire_authentications
+
+    return payments_expire_authentications()

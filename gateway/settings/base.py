@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "gateway",
     "merchants",
     "simulator",
+    "fraud",
     "payments",
 ]
 
@@ -128,6 +129,8 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 AUTHORIZATION_WINDOW_DAYS = env.int("AUTHORIZATION_WINDOW_DAYS", default=7)
 # Seconds a provider operation may stay without an answer before the resolver asks.
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
+# Seconds a 3-D Secure challenge may stay unanswered before the payment is canceled.
+THREE_D_SECURE_TIMEOUT = env.int("THREE_D_SECURE_TIMEOUT", default=30 * 60)
 
 # --- Vault ----------------------------------------------------------------------------
 # Key-encryption keys, `kid:base64(32 bytes)` comma-separated, the current one first;
@@ -175,6 +178,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "expire-authorizations": {
         "task": "payments.tasks.payments_expire_authorizations_task",
+        "schedule": timedelta(hours=1),
+    },
+    "expire-3ds-challenges": {
+        "task": "payments.tasks.payments_expire_authentications_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "fraud-counters-purge": {
+        "task": "fraud.tasks.fraud_counters_purge_task",
         "schedule": timedelta(hours=1),
     },
 }

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
+from fraud.enums import Decision
 from gateway.db import in_transaction
 from payments import vault
 from payments.enums import OperationKind, OperationStatus
@@ -30,6 +31,10 @@ from payments.providers.base import (
 )
 
 logger = logging.getLogger(__name__)
+
+# ProviderOperation.reason of an AUTHENTICATE operation: how the challenge ended.
+CHALLENGE_APPROVED = "challenge_approved"
+CHALLENGE_FAILED = "challenge_failed"
 
 
 def operation_reserve(
@@ -49,6 +54,16 @@ def operation_reserve(
     )
 
 
+def _risk_level(payment: Payment) -> str:
+    return (payment.risk or {}).get("level", "")
+
+
+def _captures_at_once(payment: Payment) -> bool:
+    """Automatic capture, unless screening holds the payment for review: then the
+    provider only authorizes, and approving the review captures."""
+    return payment.capture_method == "automatic" and _risk_level(payment) != Decision.REVIEW
+
+
 def _authorization_request(operation: ProviderOperation, cvc: str | None) -> AuthorizationRequest:
     payment = operation.payment
     method = payment.payment_method
@@ -63,11 +78,12 @@ def _authorization_request(operation: ProviderOperation, cvc: str | None) -> Aut
             brand=method.card_brand,
             cvc=cvc,
         ),
-        capture=payment.capture_method == "automatic",
+        capture=_captures_at_once(payment),
         livemode=payment.livemode,
         off_session=payment.off_session,
         simulate=payment.simulate,
         statement_descriptor=payment.statement_descriptor,
+        three_d_secure=_risk_level(payment) == Decision.THREE_D_SECURE,
     )
 
 
@@ -86,6 +102,13 @@ def operation_call(
     try:
         if operation.kind == OperationKind.AUTHORIZE:
             return provider.authorize(_authorization_request(operation, cvc))
+        if operation.kind == OperationKind.AUTHENTICATE:
+            return provider.complete_authentication(
+                idempotency_key=operation.idempotency_key,
+                reference=payment.provider_reference,
+                approved=operation.reason == CHALLENGE_APPROVED,
+                capture=_captures_at_once(payment),
+            )
         if operation.kind == OperationKind.CAPTURE:
             return provider.capture(
                 idempotency_key=operation.idempotency_key,
