@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django_fsm import TransitionNotAllowed
 
+from gateway.api.errors import ApiError
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
@@ -44,7 +46,7 @@ def reason_action(
                 try:
                     service(obj, actor=admin_actor(request), reason=reason, **fields)
                     done += 1
-                except (TransitionNotAllowed, ValidationError, ValueError) as exc:
+                except (TransitionNotAllowed, ValidationError, ValueError, ApiError) as exc:
                     modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
             if done:
                 modeladmin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)

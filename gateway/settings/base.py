@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BalanceTransactionTypeEnum": "payments.ledger.TransactionType",
         "PaymentMethodTypeEnum": [("card", "card")],
+        "BlocklistTypeEnum": "fraud.enums.BlocklistType",
     },
 }
 

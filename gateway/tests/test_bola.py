@@ -76,8 +76,15 @@ def _payment_method(client) -> str:
     ).json()["id"]
 
 
+def _blocklist_item(client) -> str:
+    return client.post(
+        "/v1/blocklist_items", {"type": "email", "value": "fraudster@example.com"}, format="json"
+    ).json()["id"]
+
+
 # resource -> a builder making one of merchant A's objects
 BUILDERS = {
+    "blocklist_items": _blocklist_item,
     "customers": _customer,
     "payment_methods": _payment_method,
     "payments": _payment,
@@ -86,7 +93,7 @@ BUILDERS = {
     "balance_transactions": _balance_transaction,
 }
 # Payment methods are listed per customer; payments/tests/test_bola.py covers those.
-LISTED = ["customers", "payments", "refunds", "events", "balance_transactions"]
+LISTED = ["customers", "payments", "refunds", "events", "balance_transactions", "blocklist_items"]
 
 
 def _resource(route: str) -> str:
