@@ -70,14 +70,17 @@ def velocity_customer(s: PaymentSignals, f: Facts, t: Thresholds) -> Hit | None:
 
 
 def velocity_email(s: PaymentSignals, f: Facts, t: Thresholds) -> Hit | None:
+    """Above 10 attempts from one e-mail address in 10 minutes: 20 points; above 20: 40."""
     return _velocity(f.email_attempts, "velocity_email", s.off_session)
 
 
 def velocity_ip(s: PaymentSignals, f: Facts, t: Thresholds) -> Hit | None:
+    """Above 10 attempts from one IP address in 10 minutes: 20 points; above 20: 40."""
     return _velocity(f.ip_attempts, "velocity_ip", s.off_session)
 
 
 def velocity_device(s: PaymentSignals, f: Facts, t: Thresholds) -> Hit | None:
+    """Above 10 attempts from one device in 10 minutes: 20 points; above 20: 40."""
     return _velocity(f.device_attempts, "velocity_device", s.off_session)
 
 

@@ -213,7 +213,7 @@ def _inputs(signals: PaymentSignals, facts: Facts | None) -> dict:
         for name in signals.__dataclass_fields__
         if name not in ("card_global_fingerprint", "email", "attempt_id")
     }
-    shown["email"] = _mask_email(signals.email)
+    shown["email"] = _mask_email(_normalized_email(signals.email))
     if facts is None:
         return {"signals": shown, "screening": "off"}
     facts_shown = {name: getattr(facts, name) for name in facts.__dataclass_fields__}
