@@ -12,6 +12,7 @@ import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connections
 
 from payments.models import Payment
 
@@ -62,7 +63,8 @@ def shop():
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
+def page(live_server, tmp_path, monkeypatch):
+    # Set up after the live server, so the browser is closed before the server stops.
     # Playwright's sync API runs an event loop in this thread; the test's own ORM
     # calls are plain synchronous code all the same.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -77,6 +79,9 @@ def page(tmp_path, monkeypatch):
         page.set_default_timeout(15_000)
         yield page
         context.close()
+        # ORM calls made while Playwright's loop runs get their own connection (asgiref
+        # keys connections by context there): close it, or it outlives the test database.
+        connections.close_all()
 
 
 @pytest.fixture
