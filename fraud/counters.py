@@ -14,7 +14,7 @@ from typing import NamedTuple, Protocol
 
 import redis
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db import connection
 
 from fraud.models import CounterEvent
 
@@ -63,20 +63,17 @@ class DatabaseCounters:
             )
         if not count:
             return []
-        longest = max(window.seconds for window in count)
-        totals = CounterEvent.objects.filter(
-            key__in={window.key for window in count}, at__gte=at - timedelta(seconds=longest)
-        ).aggregate(
-            **{
-                f"n{i}": Count(
-                    "member",
-                    distinct=True,
-                    filter=Q(key=window.key, at__gte=at - timedelta(seconds=window.seconds)),
-                )
-                for i, window in enumerate(count)
-            }
-        )
-        return [totals[f"n{i}"] for i in range(len(count))]
+        # One statement of one indexed range count per window (key, then time).
+        table = connection.ops.quote_name(CounterEvent._meta.db_table)
+        subquery = f"(SELECT COUNT(DISTINCT member) FROM {table} WHERE key = %s AND at >= %s)"  # noqa: S608
+        params = [
+            value
+            for window in count
+            for value in (window.key, at - timedelta(seconds=window.seconds))
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join([subquery] * len(count))}", params)
+            return list(cursor.fetchone())
 
     @staticmethod
     def purge(*, now: datetime) -> int:

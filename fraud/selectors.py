@@ -1,7 +1,5 @@
 """Reads for screening: a merchant's configuration, blocklist matches, usual amount."""
 
-from django.db.models import Q
-
 from fraud.inputs import Thresholds
 from fraud.models import AmountProfile, BlocklistItem, FraudSettings
 from fraud.rules import USUAL_AMOUNT_MIN_SAMPLES
@@ -30,14 +28,13 @@ def screening_config_get(*, merchant_id: str) -> ScreeningConfig:
 
 def blocklist_matches(*, merchant_id: str, livemode: bool, values: dict[str, str]) -> frozenset:
     """The blocklist types (of `values`: type -> normalized value) the merchant lists."""
-    wanted = Q()
-    for kind, value in values.items():
-        if value:
-            wanted |= Q(type=kind, value=value)
+    wanted = {(kind, value) for kind, value in values.items() if value}
     if not wanted:
         return frozenset()
-    found = BlocklistItem.objects.filter(wanted, merchant_id=merchant_id, livemode=livemode)
-    return frozenset(found.values_list("type", flat=True))
+    found = BlocklistItem.objects.filter(
+        merchant_id=merchant_id, livemode=livemode, value__in={value for _, value in wanted}
+    ).values_list("type", "value")
+    return frozenset(kind for kind, value in found if (kind, value) in wanted)
 
 
 def usual_amount_get(*, merchant_id: str, livemode: bool, currency: str) -> int | None:
