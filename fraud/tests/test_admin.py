@@ -2,19 +2,11 @@
 the audited service, assessments read-only."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from fraud.models import BlocklistItem, FraudSettings
 from gateway.audit import AuditLog
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = User.objects.create_superuser("alice", "alice@ops.test", "a-long-password-123")
-    client.force_login(user)
-    return client
 
 
 def test_settings_with_rule_weights_are_edited_in_the_admin(staff_client, merchant):

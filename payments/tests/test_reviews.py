@@ -30,13 +30,6 @@ def held(pay, merchant):
     return create
 
 
-@pytest.fixture
-def staff_client(client):
-    user = User.objects.create_superuser("alice", "alice@ops.test", "a-long-password-123")
-    client.force_login(user)
-    return client
-
-
 def _decide(client, action: str, *reviews: Review, reason: str = "Checked with the cardholder"):
     return client.post(
         "/admin/fraud/review/",
