@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db import connections
 
+from payments import hosted
 from payments.models import Payment
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -102,10 +103,10 @@ def checkout(live_server, settings, test_client, keys, shop):
             },
             format="json",
         ).json()
-        url = (
-            f"{live_server.url}/hosted/payments/{payment['id']}/checkout"
-            f"?client_secret={payment['client_secret']}&key={keys['test_publishable']}"
+        url = hosted.checkout_url(
+            Payment.objects.get(pk=payment["id"]), publishable_key=keys["test_publishable"]
         )
+        assert url.startswith(f"{live_server.url}/hosted/payments/{payment['id']}/checkout?")
         return payment["id"], url
 
     return create
