@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -112,3 +113,11 @@ def client_for(api_client):
 def test_client(client_for, keys):
     """Authenticated with the merchant's test-mode secret key."""
     return client_for(keys["test_secret"])
+
+
+@pytest.fixture
+def staff_client(client):
+    """The Django test client logged in as a superuser (`admin:alice` in audit rows)."""
+    user = User.objects.create_superuser("alice", "alice@ops.test", "a-long-password-123")
+    client.force_login(user)
+    return client

@@ -37,6 +37,8 @@ PREFIXES = frozenset(
         "op",
         "iar",
         "rr",
+        "prv",
+        "bli",
     }
 )
 

@@ -9,6 +9,7 @@ api_v1 = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("", include("merchants.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("fraud.api.urls")),
     path("", include("gateway.api.events")),
     path("", include("webhooks.api.urls")),
     re_path(r"^.*$", api_views.not_found, name="api-not-found"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("v1/", include(api_v1)),
     path("", include("payments.api.inbound_urls")),
+    path("hosted/", include("payments.urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

@@ -33,6 +33,7 @@ class RefundReason(models.TextChoices):
 
 class OperationKind(models.TextChoices):
     AUTHORIZE = "authorize"  # with capture_method=automatic this is a sale
+    AUTHENTICATE = "authenticate"  # finish the 3-D Secure challenge of an authorization
     CAPTURE = "capture"
     VOID = "void"
     REFUND = "refund"
@@ -65,6 +66,7 @@ class DeclineCode(models.TextChoices):
     LIVE_MODE_TEST_CARD = "live_mode_test_card"
     FRAUD_BLOCKED = "fraud_blocked"
     AUTHENTICATION_REQUIRED = "authentication_required"
+    AUTHENTICATION_FAILED = "authentication_failed"
 
 
 class SimulateScenario(models.TextChoices):

@@ -1,10 +1,27 @@
-"""Addresses of the hosted pages cardholders visit (3-D Secure challenge, checkout)."""
+"""Addresses of the hosted pages cardholders visit: checkout, 3-D Secure challenge,
+receipt. Each carries the payment's client secret, which protects the page."""
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 
 
+def _url(payment, page: str, **params: str) -> str:
+    query = urlencode({"client_secret": payment.client_secret, **params})
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hosted/payments/{payment.id}/{page}?{query}"
+
+
 def three_d_secure_url(payment) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hosted/payments/{payment.id}/authenticate"
+    return _url(payment, "authenticate")
+
+
+def checkout_url(payment, *, publishable_key: str) -> str:
+    """The hosted checkout; it tokenizes the card with the merchant's publishable key."""
+    return _url(payment, "checkout", key=publishable_key)
+
+
+def receipt_url(payment) -> str:
+    return _url(payment, "receipt")
 
 
 def three_d_secure_next_action(payment) -> dict:
@@ -30,3 +47,25 @@ def provider_next_action(payment, url: str) -> dict:
         "type": "redirect_to_url",
         "redirect_to_url": {"url": url, "return_url": payment.return_url or None},
     }
+
+
+# The payment's status -> `redirect_status` on the return URL (anything else: failed).
+REDIRECT_STATUSES = {
+    "captured": "succeeded",
+    "authorized": "succeeded",
+    "in_review": "succeeded",
+    "processing": "processing",
+}
+
+
+def return_destination(payment) -> str:
+    """Where the cardholder goes when a hosted page is done: the merchant's `return_url`
+    with `payment` and `redirect_status` added (as Stripe adds `payment_intent`), or
+    our receipt."""
+    if not payment.return_url:
+        return receipt_url(payment)
+    parts = urlsplit(payment.return_url)
+    status = REDIRECT_STATUSES.get(payment.status, "failed")
+    added = urlencode({"payment": payment.id, "redirect_status": status})
+    query = f"{parts.query}&{added}" if parts.query else added
+    return urlunsplit(parts._replace(query=query))

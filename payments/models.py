@@ -191,6 +191,9 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     failure_message = models.CharField(max_length=300, blank=True)
     next_action = models.JSONField(null=True, blank=True)
     risk = models.JSONField(null=True, blank=True)
+    risk_context = models.JSONField(
+        null=True, blank=True, help_text="what the merchant told fraud screening (risk_context)"
+    )
     description = models.CharField(max_length=1000, blank=True)
     statement_descriptor = models.CharField(max_length=22, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
@@ -258,6 +261,11 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         """The provider took the payment and waits for the customer (PayPal approval)."""
         self.provider_reference = provider_reference
         self.next_action = next_action
+
+    @transition(field=status, source=S.REQUIRES_ACTION, target=S.PROCESSING)
+    def begin_authentication(self) -> None:
+        """The cardholder finished the 3-D Secure challenge; the provider has not
+        answered yet."""
 
     @transition(
         field=status, source=[S.PROCESSING, S.REQUIRES_ACTION, S.IN_REVIEW], target=S.AUTHORIZED

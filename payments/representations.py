@@ -10,6 +10,7 @@ DRF's generic field machinery was a quarter of the request's CPU time).
 from django.conf import settings
 from rest_framework import serializers
 
+from fraud.enums import Decision
 from payments.models import Payment, ProviderAccount, Refund
 
 
@@ -100,9 +101,15 @@ class _Representation(serializers.Serializer):
 
 
 class RiskSerializer(serializers.Serializer):
-    score = serializers.IntegerField()
-    level = serializers.CharField()
-    reasons = serializers.ListField(child=serializers.CharField())
+    """How fraud screening judged the payment (null until it is confirmed)."""
+
+    score = serializers.IntegerField(min_value=0, max_value=100)
+    level = serializers.ChoiceField(
+        choices=Decision.choices, help_text="The decision the score reached (SPEC §9 levels)."
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes of the rules that added points."
+    )
 
 
 class RedirectToUrlSerializer(serializers.Serializer):

@@ -41,3 +41,10 @@ def provider_events_process_pending_task() -> int:
     from payments.services.provider_events import provider_events_process_pending
 
     return provider_events_process_pending()
+
+
+@shared_task
+def payments_expire_authentications_task() -> int:
+    from payments.services.authentication import payments_expire_authentications
+
+    return payments_expire_authentications()

@@ -30,6 +30,11 @@ def card_number(payment_method: PaymentMethod) -> str:
     return crypto.unseal(payment_method.card_ciphertext, aad=payment_method.id.encode()).decode()
 
 
+def card_bin(payment_method: PaymentMethod) -> str:
+    """The first six digits (BIN), for fraud screening; they may be shown and stored."""
+    return card_number(payment_method)[:6]
+
+
 def billing_details(payment_method: PaymentMethod) -> dict:
     return _unseal_json(payment_method.billing_ciphertext, row_id=payment_method.id)
 

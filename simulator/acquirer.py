@@ -11,7 +11,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from simulator.cards import outcome_for
+from simulator.cards import AUTHENTICATION_FAILED, outcome_for
 from simulator.models import SimulatedCharge, SimulatedRequest
 
 
@@ -48,10 +48,15 @@ def authorize(
     livemode: bool,
     off_session: bool,
     scenario: str,
+    three_d_secure: bool = False,
 ) -> dict:
     def perform() -> dict:
         outcome = outcome_for(
-            card_number, livemode=livemode, scenario=scenario, off_session=off_session
+            card_number,
+            livemode=livemode,
+            scenario=scenario,
+            off_session=off_session,
+            three_d_secure=three_d_secure,
         )
         reference = _reference()
         if outcome.result == "succeeded":
@@ -89,6 +94,36 @@ def _charge_answer(charge: SimulatedCharge, result: str, message: str = "") -> d
         "decline_code": "" if result == "succeeded" else "processing_error",
         "message": message,
     }
+
+
+def complete_authentication(
+    *, idempotency_key: str, reference: str, approved: bool, capture: bool
+) -> dict:
+    """The cardholder finished the 3-D Secure challenge of an authenticating charge:
+    approved, the charge is authorized (and captured with `capture`); failed, it is
+    declined with `authentication_failed`."""
+
+    def perform() -> dict:
+        charge = SimulatedCharge.objects.select_for_update().get(reference=reference)
+        if charge.status != "authenticating":
+            return _charge_answer(charge, "failed", "The charge is not awaiting authentication.")
+        if not approved:
+            charge.status, charge.decline_code = "failed", AUTHENTICATION_FAILED.decline_code
+            charge.save(update_fields=["status", "decline_code"])
+            return {
+                **_charge_answer(charge, AUTHENTICATION_FAILED.result),
+                "decline_code": AUTHENTICATION_FAILED.decline_code,
+                "message": AUTHENTICATION_FAILED.message,
+            }
+        if capture:
+            charge.status, charge.amount_captured_minor = "captured", charge.amount_minor
+            charge.captured_at = timezone.now()
+        else:
+            charge.status = "authorized"
+        charge.save(update_fields=["status", "amount_captured_minor", "captured_at"])
+        return _charge_answer(charge, "succeeded")
+
+    return _once(idempotency_key, "authenticate", perform)
 
 
 def capture(*, idempotency_key: str, reference: str, amount_minor: int) -> dict:

@@ -24,6 +24,8 @@ FRAUD_BLOCKED = _declined("fraud_blocked", "The payment was blocked as likely fr
 INSUFFICIENT_FUNDS = _declined("insufficient_funds", "Your card has insufficient funds.")
 GENERIC_DECLINE = _declined("generic_decline", "Your card was declined.")
 
+REQUIRES_ACTION = Outcome("requires_action")  # succeeds once the challenge is approved
+
 TEST_CARDS: dict[str, Outcome] = {
     "4242424242424242": SUCCEEDS,
     "5555555555554444": SUCCEEDS,
@@ -37,8 +39,10 @@ TEST_CARDS: dict[str, Outcome] = {
     "4000000000000069": _declined("expired_card", "Your card has expired."),
     "4000000000000127": _declined("incorrect_cvc", "Your card's security code is incorrect."),
     "4000000000000119": PROCESSING_ERROR,
-    "4000002500003155": Outcome("requires_action"),
-    "4100000000000019": FRAUD_BLOCKED,
+    "4000002500003155": REQUIRES_ACTION,
+    # Always blocked by the gateway's fraud screening (a test-mode rule), so it never
+    # reaches the acquirer in test mode; live mode refuses it as a test card.
+    "4100000000000019": SUCCEEDS,
     "4000000000000341": GENERIC_DECLINE,  # tokenizes and attaches; every charge declines
 }
 
@@ -56,12 +60,22 @@ LIVE_MODE_TEST_CARD = _declined(
 AUTHENTICATION_REQUIRED = _declined(
     "authentication_required", "The card requires authentication, impossible off session."
 )
+AUTHENTICATION_FAILED = _declined(
+    "authentication_failed", "The cardholder failed 3-D Secure authentication."
+)
 
 
-def outcome_for(number: str, *, livemode: bool, scenario: str, off_session: bool) -> Outcome:
+def outcome_for(
+    number: str, *, livemode: bool, scenario: str, off_session: bool, three_d_secure: bool = False
+) -> Outcome:
+    """What the acquirer answers. `three_d_secure`: the gateway asks for a challenge
+    (its fraud screening wants one), so a card that would succeed needs one."""
     if livemode:
-        return LIVE_MODE_TEST_CARD if number in TEST_CARDS else SUCCEEDS
-    outcome = SCENARIOS[scenario] if scenario else TEST_CARDS.get(number, SUCCEEDS)
+        outcome = LIVE_MODE_TEST_CARD if number in TEST_CARDS else SUCCEEDS
+    else:
+        outcome = SCENARIOS[scenario] if scenario else TEST_CARDS.get(number, SUCCEEDS)
+    if three_d_secure and outcome == SUCCEEDS:
+        outcome = REQUIRES_ACTION
     if outcome.result == "requires_action" and off_session:
         return AUTHENTICATION_REQUIRED
     return outcome

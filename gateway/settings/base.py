@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "gateway",
     "merchants",
     "simulator",
+    "fraud",
     "payments",
     "webhooks",
 ]
@@ -132,6 +133,8 @@ AUTHORIZATION_WINDOW_DAYS = env.int("AUTHORIZATION_WINDOW_DAYS", default=7)
 SUPPORT_REFUND_LIMIT_MINOR = env.int("SUPPORT_REFUND_LIMIT_MINOR", default=50_000)
 # Seconds a provider operation may stay without an answer before the resolver asks.
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
+# Seconds a 3-D Secure challenge may stay unanswered before the payment is canceled.
+THREE_D_SECURE_TIMEOUT = env.int("THREE_D_SECURE_TIMEOUT", default=30 * 60)
 
 # --- Upstream providers (Stripe, PayPal) ----------------------------------------------
 # Seconds to connect to, and then to wait for an answer from, a provider on every call.
@@ -214,6 +217,14 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {
         "task": "webhooks.tasks.webhooks_sweep_task",
         "schedule": timedelta(minutes=1),
+    },
+    "expire-3ds-challenges": {
+        "task": "payments.tasks.payments_expire_authentications_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "fraud-counters-purge": {
+        "task": "fraud.tasks.fraud_counters_purge_task",
+        "schedule": timedelta(hours=1),
     },
 }
 # Celery tasks that receive each committed event's id (gateway.events.event_publish).
@@ -308,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "BalanceTransactionTypeEnum": "payments.ledger.TransactionType",
         "PaymentMethodTypeEnum": [("card", "card")],
         "WebhookEndpointStatusEnum": "webhooks.enums.EndpointStatus",
+        "BlocklistTypeEnum": "fraud.enums.BlocklistType",
     },
 }
 

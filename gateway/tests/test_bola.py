@@ -89,8 +89,15 @@ def _payment_method(client) -> str:
     ).json()["id"]
 
 
+def _blocklist_item(client) -> str:
+    return client.post(
+        "/v1/blocklist_items", {"type": "email", "value": "fraudster@example.com"}, format="json"
+    ).json()["id"]
+
+
 # resource -> a builder making one of merchant A's objects
 BUILDERS = {
+    "blocklist_items": _blocklist_item,
     "customers": _customer,
     "payment_methods": _payment_method,
     "payments": _payment,
@@ -109,6 +116,7 @@ LISTED = [
     "balance_transactions",
     "provider_accounts",
     "webhook_endpoints",
+    "blocklist_items",
 ]
 
 

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from fraud.admin import FraudAssessmentPanel, review_queue_admin
+from fraud.models import Review
 from gateway.admin_actions import reason_action
 from gateway.audit import audit_record
 from gateway.events import Event
@@ -16,6 +18,7 @@ from payments.admin.vault import ReadOnlyAdmin
 from payments.models import Payment, ProviderOperation, Refund
 from payments.services import payments as payment_services
 from payments.services.refunds import refund_create
+from payments.services.reviews import payment_review_approve, payment_review_reject
 
 
 def _audit_request(payment: Payment, *, action: str, actor: str, reason: str, **data) -> None:
@@ -63,7 +66,7 @@ def _refund(payment, *, actor, reason, user, amount=None):
     return refund_create(payment=payment, amount_minor=amount, reason="requested_by_customer")
 
 
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
     list_display = ["id", "merchant", "livemode", "status", "amount", "provider", "created_at"]
     list_filter = ["status", "livemode", "provider", "capture_method"]
     search_fields = ["id", "provider_reference", "merchant__id", "customer__id"]
@@ -71,6 +74,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     change_form_template = "admin/payments/payment/change_form.html"
     exclude = ["client_secret", "idempotency_key"]
+    readonly_fields = ["fraud_assessment"]
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:
@@ -142,6 +146,24 @@ def payment_timeline(payment_id: str) -> list[dict]:
 
 
 admin.site.register(Payment, PaymentAdmin)
+
+
+def _held_payment(review: Review) -> Payment:
+    return Payment.objects.get(pk=review.payment_id)
+
+
+# The review queue's approve/reject are payments' services (fraud never imports payments).
+admin.site.register(
+    Review,
+    review_queue_admin(
+        approve=lambda review, user, **kw: payment_review_approve(
+            payment=_held_payment(review), **kw
+        ),
+        reject=lambda review, user, **kw: payment_review_reject(
+            payment=_held_payment(review), **kw
+        ),
+    ),
+)
 
 
 @admin.register(Refund)

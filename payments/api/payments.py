@@ -29,12 +29,41 @@ class PaymentMethodDataSerializer(StrictInputSerializer):
     billing_details = serializers.DictField(required=False)
 
 
+COUNTRY = r"^[A-Za-z]{2}$"
+IP_COUNTRY_HEADER = "Risk-IP-Country"
+
+
 class RiskContextSerializer(StrictInputSerializer):
+    """What the merchant knows about the cardholder, for fraud screening."""
+
     ip_address = serializers.IPAddressField(required=False)
+    ip_country = serializers.RegexField(
+        COUNTRY,
+        required=False,
+        help_text="Two-letter country of the IP address, if the merchant knows it (or send "
+        f"the `{IP_COUNTRY_HEADER}` header).",
+    )
     user_agent = serializers.CharField(required=False, max_length=500)
     device_id = serializers.CharField(required=False, max_length=200)
-    billing_country = serializers.CharField(required=False, min_length=2, max_length=2)
+    billing_country = serializers.RegexField(COUNTRY, required=False)
     email = serializers.EmailField(required=False)
+
+
+def _risk_context(request, given: dict | None, *, from_browser: bool = False) -> dict:
+    """`risk_context` with countries upper-cased, the IP country from the header when
+    the body has none, and (for a publishable-key call, made by the cardholder's
+    browser) the caller's IP address and user agent."""
+    context = dict(given or {})
+    header = request.headers.get(IP_COUNTRY_HEADER, "")
+    if "ip_country" not in context and len(header) == 2 and header.isascii() and header.isalpha():
+        context["ip_country"] = header
+    for key in ("ip_country", "billing_country"):
+        if key in context:
+            context[key] = context[key].upper()
+    if from_browser:
+        context.setdefault("ip_address", request.META.get("REMOTE_ADDR", ""))
+        context.setdefault("user_agent", request.headers.get("User-Agent", "")[:500])
+    return {key: value for key, value in context.items() if value}
 
 
 class PaymentCreateInputSerializer(StrictInputSerializer):
@@ -71,6 +100,7 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
 class PaymentConfirmInputSerializer(StrictInputSerializer):
     payment_method = serializers.CharField(required=False, max_length=40)
     client_secret = serializers.CharField(required=False, max_length=100)
+    risk_context = RiskContextSerializer(required=False)
 
 
 class PaymentCaptureInputSerializer(StrictInputSerializer):
@@ -107,8 +137,10 @@ class PaymentViewSet(ApiViewSet):
 
     @extend_schema(request=PaymentCreateInputSerializer, responses=PaymentSerializer)
     def create(self, request):
-        """Create a payment; with `confirm` (default) it is authorized and, with automatic
-        capture (default), captured. Declines are a 402 `card_error` naming the payment."""
+        """Create a payment; with `confirm` (default) it is screened for fraud, authorized
+        and, with automatic capture (default), captured. Declines and fraud blocks are a
+        402 `card_error` naming the payment; risky payments may need 3-D Secure
+        (`requires_action`) or be held for review (`in_review`)."""
         data = self.parse(PaymentCreateInputSerializer)
         payment_method_data = data.get("payment_method_data")
         payment = payment_services.payment_create(
@@ -128,6 +160,7 @@ class PaymentViewSet(ApiViewSet):
             simulate=data.get("simulate", ""),
             off_session=data["off_session"],
             provider=data.get("provider"),
+            risk_context=_risk_context(request, data.get("risk_context")),
             idempotency_key=getattr(request, "idempotency_key", None),
         )
         return Response(PaymentSerializer(payment).data)
@@ -167,7 +200,11 @@ class PaymentViewSet(ApiViewSet):
                 code="secret_key_required",
             )
         payment = payment_services.payment_confirm(
-            payment=payment, payment_method_id=data.get("payment_method")
+            payment=payment,
+            payment_method_id=data.get("payment_method"),
+            risk_context=_risk_context(
+                request, data.get("risk_context"), from_browser=not request.auth.is_secret
+            ),
         )
         return Response(PaymentSerializer(payment).data)
 

@@ -44,6 +44,7 @@ class AuthorizationRequest:
     return_url: str = ""
     # The provider's object for this authorization, when prepare_authorization made it.
     reference: str = ""
+    three_d_secure: bool = False  # ask for a 3-D Secure challenge (fraud screening wants one)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,12 @@ class Provider(Protocol):
     ) -> ProviderResult: ...
 
     def void(self, *, idempotency_key: str, reference: str) -> ProviderResult: ...
+
+    def complete_authentication(
+        self, *, idempotency_key: str, reference: str, approved: bool, capture: bool
+    ) -> ProviderResult:
+        """Finish the 3-D Secure challenge of an authorization that required action:
+        approved, it is authorized (captured with `capture`); failed, declined."""
 
     def refund(
         self, *, idempotency_key: str, reference: str, amount_minor: int, currency: str

@@ -26,6 +26,7 @@ class SimulatorProvider:
             livemode=request.livemode,
             off_session=request.off_session,
             scenario=request.simulate,
+            three_d_secure=request.three_d_secure,
         )
         if request.simulate == "network_timeout":
             raise ProviderTimeout("simulated: the acquirer's answer was lost in transit")
@@ -35,6 +36,18 @@ class SimulatorProvider:
         return _result(
             acquirer.capture(
                 idempotency_key=idempotency_key, reference=reference, amount_minor=amount_minor
+            )
+        )
+
+    def complete_authentication(
+        self, *, idempotency_key, reference, approved, capture
+    ) -> ProviderResult:
+        return _result(
+            acquirer.complete_authentication(
+                idempotency_key=idempotency_key,
+                reference=reference,
+                approved=approved,
+                capture=capture,
             )
         )
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 from django.db import transaction
 from django.utils import timezone
 
+from fraud.enums import Decision
 from gateway.db import in_transaction
 from payments import hosted, vault
 from payments.breaker import breaker_record_failure, breaker_record_success
@@ -33,6 +34,10 @@ from payments.providers.base import (
 from payments.services.provider_accounts import provider_for
 
 logger = logging.getLogger(__name__)
+
+# ProviderOperation.reason of an AUTHENTICATE operation: how the challenge ended.
+CHALLENGE_APPROVED = "challenge_approved"
+CHALLENGE_FAILED = "challenge_failed"
 
 
 def operation_reserve(
@@ -73,6 +78,16 @@ def operation_reserve(
     )
 
 
+def _risk_level(payment: Payment) -> str:
+    return (payment.risk or {}).get("level", "")
+
+
+def _captures_at_once(payment: Payment) -> bool:
+    """Automatic capture, unless screening holds the payment for review: then the
+    provider only authorizes, and approving the review captures."""
+    return payment.capture_method == "automatic" and _risk_level(payment) != Decision.REVIEW
+
+
 def _authorization_request(operation: ProviderOperation, cvc: str | None) -> AuthorizationRequest:
     payment = operation.payment
     method = payment.payment_method
@@ -90,7 +105,7 @@ def _authorization_request(operation: ProviderOperation, cvc: str | None) -> Aut
         amount_minor=payment.amount_minor,
         currency=payment.currency,
         card=card,
-        capture=payment.capture_method == "automatic",
+        capture=_captures_at_once(payment),
         livemode=payment.livemode,
         off_session=payment.off_session,
         simulate=payment.simulate,
@@ -99,6 +114,7 @@ def _authorization_request(operation: ProviderOperation, cvc: str | None) -> Aut
         payment_id=payment.id,
         return_url=hosted.provider_return_url(payment) if payment.return_url else "",
         reference=operation.provider_reference,
+        three_d_secure=_risk_level(payment) == Decision.THREE_D_SECURE,
     )
 
 
@@ -118,6 +134,13 @@ def _send(provider, operation: ProviderOperation, cvc: str | None) -> ProviderRe
                 operation.provider_reference = reference
                 request = replace(request, reference=reference)
         return provider.authorize(request)
+    if operation.kind == OperationKind.AUTHENTICATE:
+        return provider.complete_authentication(
+            idempotency_key=operation.idempotency_key,
+            reference=payment.provider_reference,
+            approved=operation.reason == CHALLENGE_APPROVED,
+            capture=_captures_at_once(payment),
+        )
     if operation.kind == OperationKind.CAPTURE:
         return provider.capture(
             idempotency_key=operation.idempotency_key,

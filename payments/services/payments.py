@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from fraud.enums import ReviewStatus
 from gateway.api.errors import InvalidRequestError
 from gateway.events import event_emit
 from payments import hosted
@@ -19,6 +20,7 @@ from payments.breaker import breaker_allows
 from payments.enums import (
     CancellationReason,
     CaptureMethod,
+    DeclineCode,
     OperationKind,
     OperationStatus,
     PaymentStatus,
@@ -43,6 +45,16 @@ from payments.services.operations import (
 )
 from payments.services.payment_methods import payment_method_create
 from payments.services.provider_accounts import routing_candidates
+from payments.services.screening import (
+    FRAUD_BLOCKED_MESSAGE,
+    Screening,
+    holds_for_review,
+    payment_screen,
+    review_close,
+    review_open,
+    screening_decline_record,
+    screening_save,
+)
 
 S = PaymentStatus
 
@@ -95,9 +107,14 @@ def _record_capture(payment: Payment, *, amount_minor: int, reference: str = "")
 
 
 def apply_authorization(operation: ProviderOperation, result: ProviderResult) -> None:
+    """The provider's answer to an authorization, or to the 3-D Secure challenge that
+    followed it. A payment screening holds for review is only authorized, then held."""
     payment = operation.payment
     if result.outcome == Outcome.SUCCEEDED:
-        if payment.capture_method == CaptureMethod.AUTOMATIC:
+        if holds_for_review(payment):
+            payment.authorize(provider_reference=result.reference)
+            payment.hold_for_review()
+        elif payment.capture_method == CaptureMethod.AUTOMATIC:
             _record_capture(payment, amount_minor=payment.amount_minor, reference=result.reference)
         else:
             payment.authorize(provider_reference=result.reference)
@@ -118,21 +135,34 @@ def apply_authorization(operation: ProviderOperation, result: ProviderResult) ->
             code=result.decline_code or "processing_error",
             message=result.message or "The payment could not be processed.",
         )
+        if result.outcome == Outcome.DECLINED:
+            screening_decline_record(payment)
     payment_save_and_emit(payment)
+    if payment.status == S.IN_REVIEW:
+        review_open(payment)
 
 
 def apply_capture(operation: ProviderOperation, result: ProviderResult) -> None:
     payment = _locked(operation.payment)
     if result.succeeded:
+        was_held = payment.status == S.IN_REVIEW
         _record_capture(payment, amount_minor=operation.amount_minor)
         payment_save_and_emit(payment)
+        if was_held:
+            review_close(payment, status=ReviewStatus.APPROVED)
 
 
 def apply_void(operation: ProviderOperation, result: ProviderResult) -> None:
     payment = _locked(operation.payment)
     if result.succeeded:
+        was_held = payment.status == S.IN_REVIEW
         payment.cancel(reason=operation.reason)
         payment_save_and_emit(payment)
+        if was_held:
+            rejected = operation.reason == CancellationReason.FRAUDULENT
+            review_close(
+                payment, status=ReviewStatus.REJECTED if rejected else ReviewStatus.CANCELED
+            )
 
 
 # --- use-cases --------------------------------------------------------------------------
@@ -260,6 +290,20 @@ def _check_paypal(
         )
 
 
+def _reserve_screened_authorization(
+    payment: Payment, screening: Screening, *, usable: bool
+) -> ProviderOperation | None:
+    """Save the screening, then block the payment (no provider call) or reserve its
+    authorization on the account routing chose. Inside the transaction that creates or
+    confirms the payment, once the payment row is saved."""
+    screening_save(screening)
+    if screening.blocks:
+        payment.fail(code=DeclineCode.FRAUD_BLOCKED, message=FRAUD_BLOCKED_MESSAGE)
+        payment_save_and_emit(payment)
+        return None
+    return _reserve_first_attempt(payment, usable=usable)
+
+
 def payment_create(
     *,
     merchant,
@@ -278,15 +322,18 @@ def payment_create(
     simulate: str = "",
     off_session: bool = False,
     provider: str | None = None,
+    risk_context: dict | None = None,
     idempotency_key=None,
 ) -> Payment:
-    """Create a payment and, with `confirm`, authorize (and capture) it.
+    """Create a payment and, with `confirm`, screen and authorize (and capture) it.
 
-    Emits `payment.created` with the payment row; the provider's answer then moves it
-    on (captured, authorized, requires_action or failed; PayPal leaves it processing
-    with a redirect to its approval page). The provider account is chosen by routing,
-    and a retryable failure moves on to the next account. A repeat under the same
-    Idempotency-Key resumes the first attempt instead of starting another.
+    Emits `payment.created` with the payment row; fraud screening may block it
+    (`failed`, no provider call), ask for 3-D Secure or hold it for review; the
+    provider's answer then moves it on (captured, authorized, in_review,
+    requires_action or failed; PayPal leaves it processing with a redirect to its
+    approval page). The provider account is chosen by routing, and a retryable failure
+    moves on to the next account. A repeat under the same Idempotency-Key resumes the
+    first attempt instead of starting another.
     Raises PaymentDeclined (402) when the payment ends `failed`.
     """
     if idempotency_key is not None:
@@ -332,28 +379,32 @@ def payment_create(
             param="payment_method",
         )
     _check_payment_method(payment_method=payment_method, customer=customer, off_session=off_session)
+    payment = Payment(
+        merchant=merchant,
+        livemode=livemode,
+        amount_minor=amount_minor,
+        currency=currency,
+        capture_method=capture_method,
+        customer=customer,
+        payment_method=payment_method,
+        provider=provider or ProviderName.SIMULATOR,
+        provider_requested=provider or "",
+        description=description,
+        statement_descriptor=statement_descriptor,
+        metadata=metadata or {},
+        return_url=return_url,
+        simulate=simulate,
+        off_session=off_session,
+        risk_context=risk_context or None,
+        idempotency_key=idempotency_key,
+    )
+    payment.client_secret = f"{payment.id}_secret_{get_random_string(24)}"
+    route = _route(payment) if confirm else []
+    screening = payment_screen(payment) if confirm else None
     with transaction.atomic():
-        payment = Payment(
-            merchant=merchant,
-            livemode=livemode,
-            amount_minor=amount_minor,
-            currency=currency,
-            capture_method=capture_method,
-            customer=customer,
-            payment_method=payment_method,
-            provider=provider or ProviderName.SIMULATOR,
-            provider_requested=provider or "",
-            description=description,
-            statement_descriptor=statement_descriptor,
-            metadata=metadata or {},
-            return_url=return_url,
-            simulate=simulate,
-            off_session=off_session,
-            idempotency_key=idempotency_key,
-        )
-        payment.client_secret = f"{payment.id}_secret_{get_random_string(24)}"
-        route = _route(payment) if confirm else []
-        usable = _begin_authorization(payment, route) if confirm else False
+        usable = False
+        if screening is not None and not screening.blocks:
+            usable = _begin_authorization(payment, route)
         payment.save(force_insert=True)
         event_emit(
             type="payment.created",
@@ -361,7 +412,11 @@ def payment_create(
             merchant_id=merchant.id,
             livemode=livemode,
         )
-        operation = _reserve_first_attempt(payment, usable=usable) if confirm else None
+        operation = (
+            _reserve_screened_authorization(payment, screening, usable=usable)
+            if screening is not None
+            else None
+        )
     if operation is None:
         return _declined_or(payment)
     return _declined_or(_authorize(operation, cvc=cvc, route=route))
@@ -373,40 +428,59 @@ def _declined_or(payment: Payment) -> Payment:
     return payment
 
 
-def payment_confirm(*, payment: Payment, payment_method_id: str | None = None) -> Payment:
-    """Authorize a payment created with `confirm=false`. Raises PaymentDeclined (402)."""
-    with transaction.atomic():
-        payment = _locked(payment)
-        if payment.status != S.CREATED:
-            raise PaymentUnexpectedState(
-                f"This payment's status is {payment.status}; only created payments can be "
-                "confirmed."
-            )
-        if payment_method_id:
-            payment.payment_method = _owned(
-                PaymentMethod,
-                payment_method_id,
-                merchant=payment.merchant,
-                livemode=payment.livemode,
-                param="payment_method",
-            )
-        if payment.payment_method is None and payment.provider_requested != ProviderName.PAYPAL:
-            raise InvalidRequestError(
-                "Missing required param: payment_method.",
-                code="parameter_missing",
-                param="payment_method",
-            )
-        _check_payment_method(
-            payment_method=payment.payment_method,
-            customer=payment.customer,
-            off_session=payment.off_session,
+def _check_confirmable(payment: Payment) -> None:
+    if payment.status != S.CREATED:
+        raise PaymentUnexpectedState(
+            f"This payment's status is {payment.status}; only created payments can be confirmed."
         )
-        route = _route(payment)
-        usable = _begin_authorization(payment, route)
-        payment_save_and_emit(payment)
-        operation = _reserve_first_attempt(payment, usable=usable)
+
+
+def _confirmable(payment: Payment, payment_method_id: str | None) -> Payment:
+    _check_confirmable(payment)
+    if payment_method_id:
+        payment.payment_method = _owned(
+            PaymentMethod,
+            payment_method_id,
+            merchant=payment.merchant,
+            livemode=payment.livemode,
+            param="payment_method",
+        )
+    if payment.payment_method is None and payment.provider_requested != ProviderName.PAYPAL:
+        raise InvalidRequestError(
+            "Missing required param: payment_method.",
+            code="parameter_missing",
+            param="payment_method",
+        )
+    _check_payment_method(
+        payment_method=payment.payment_method,
+        customer=payment.customer,
+        off_session=payment.off_session,
+    )
+    return payment
+
+
+def payment_confirm(
+    *, payment: Payment, payment_method_id: str | None = None, risk_context: dict | None = None
+) -> Payment:
+    """Screen and authorize a payment created with `confirm=false`; `risk_context` adds
+    to what was given at creation. Raises PaymentDeclined (402)."""
+    payment = _confirmable(payment, payment_method_id)
+    if risk_context:
+        payment.risk_context = {**(payment.risk_context or {}), **risk_context}
+    route = _route(payment)
+    screening = payment_screen(payment)
+    with transaction.atomic():
+        locked = _locked(payment)
+        _check_confirmable(locked)  # not confirmed meanwhile
+        locked.payment_method = payment.payment_method
+        locked.risk_context, locked.risk = payment.risk_context, payment.risk
+        usable = False
+        if not screening.blocks:
+            usable = _begin_authorization(locked, route)
+            payment_save_and_emit(locked)
+        operation = _reserve_screened_authorization(locked, screening, usable=usable)
     if operation is None:
-        return _declined_or(payment)
+        return _declined_or(locked)
     return _declined_or(_authorize(operation, cvc=None, route=route))
 
 
@@ -462,7 +536,8 @@ def payment_cancel(*, payment: Payment, reason: str = "") -> Payment:
             raise PaymentUnexpectedState(
                 f"This payment's status is {payment.status}; it can no longer be canceled."
             )
-        if payment.status != S.AUTHORIZED or not payment.provider_reference:
+        voidable = payment.status in (S.AUTHORIZED, S.IN_REVIEW) and payment.provider_reference
+        if not voidable:
             payment.cancel(reason=reason)
             payment_save_and_emit(payment)
             return payment
@@ -494,9 +569,12 @@ def payment_resume(payment: Payment) -> Payment:
 
 
 def payments_expire_authorizations() -> int:
-    """Cancel authorizations older than the capture window; returns how many."""
+    """Cancel authorizations older than the capture window (held for review or not);
+    returns how many."""
     cutoff = timezone.now() - timedelta(days=settings.AUTHORIZATION_WINDOW_DAYS)
-    expired = Payment.objects.filter(status=S.AUTHORIZED, authorized_at__lte=cutoff)
+    expired = Payment.objects.filter(
+        status__in=(S.AUTHORIZED, S.IN_REVIEW), authorized_at__lte=cutoff
+    )
     canceled = 0
     for payment in expired.iterator(chunk_size=100):
         try:

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 APPLIERS = {
     OperationKind.AUTHORIZE: apply_authorization,
+    OperationKind.AUTHENTICATE: apply_authorization,
     OperationKind.CAPTURE: apply_capture,
     OperationKind.VOID: apply_void,
     OperationKind.REFUND: apply_refund,

@@ -1,0 +1,112 @@
+"""Reads for screening: a merchant's configuration, blocklist matches, usual amount.
+
+Every payment is screened, so these reads are cached (Django's cache: Redis when
+configured, shared by all processes). Changing settings or blocklists busts the
+cache at once (signal receivers below: cache busting, the one use of signals here);
+the usual amount may lag a minute, it moves slowly.
+"""
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from fraud.inputs import Thresholds
+from fraud.models import AmountProfile, BlocklistItem, FraudSettings, RuleSetting
+from fraud.rules import USUAL_AMOUNT_MIN_SAMPLES
+from fraud.scoring import ScreeningConfig
+
+CACHE_SECONDS = 300
+USUAL_AMOUNT_CACHE_SECONDS = 60
+
+
+def _config_key(merchant_id: str) -> str:
+    return f"fraud:config:{merchant_id}"
+
+
+def _blocklist_key(merchant_id: str, livemode: bool) -> str:
+    return f"fraud:has-blocklist:{merchant_id}:{int(livemode)}"
+
+
+@receiver([post_save, post_delete], sender=FraudSettings)
+def _forget_config(sender, instance: FraudSettings, **kwargs) -> None:
+    cache.delete(_config_key(instance.merchant_id))
+
+
+@receiver([post_save, post_delete], sender=RuleSetting)
+def _forget_rule(sender, instance: RuleSetting, **kwargs) -> None:
+    cache.delete(_config_key(instance.settings.merchant_id))
+
+
+@receiver([post_save, post_delete], sender=BlocklistItem)
+def _forget_blocklist(sender, instance: BlocklistItem, **kwargs) -> None:
+    cache.delete(_blocklist_key(instance.merchant_id, instance.livemode))
+
+
+def screening_config_get(*, merchant_id: str) -> ScreeningConfig:
+    """The merchant's thresholds and rule weights; the defaults without a settings row."""
+    config = cache.get(_config_key(merchant_id))
+    if config is None:
+        config = _screening_config_load(merchant_id)
+        cache.set(_config_key(merchant_id), config, CACHE_SECONDS)
+    return config
+
+
+def _screening_config_load(merchant_id: str) -> ScreeningConfig:
+    row = FraudSettings.objects.filter(merchant_id=merchant_id).prefetch_related("rules").first()
+    if row is None:
+        return ScreeningConfig()
+    weights = ScreeningConfig().weights
+    for rule in row.rules.all():
+        if rule.is_enabled:
+            weights[rule.rule] = rule.weight
+        else:
+            weights.pop(rule.rule, None)
+    return ScreeningConfig(
+        enabled=row.is_enabled,
+        thresholds=Thresholds(
+            three_d_secure=row.three_d_secure_from, review=row.review_from, block=row.block_from
+        ),
+        weights=weights,
+    )
+
+
+def blocklist_matches(*, merchant_id: str, livemode: bool, values: dict[str, str]) -> frozenset:
+    """The blocklist types (of `values`: type -> normalized value) the merchant lists."""
+    wanted = {(kind, value) for kind, value in values.items() if value}
+    if not wanted or not _has_blocklist(merchant_id, livemode):
+        return frozenset()
+    found = BlocklistItem.objects.filter(
+        merchant_id=merchant_id, livemode=livemode, value__in={value for _, value in wanted}
+    ).values_list("type", "value")
+    return frozenset(kind for kind, value in found if (kind, value) in wanted)
+
+
+def _has_blocklist(merchant_id: str, livemode: bool) -> bool:
+    """Most merchants list nothing: remember that instead of asking on every payment."""
+    key = _blocklist_key(merchant_id, livemode)
+    listed = cache.get(key)
+    if listed is None:
+        listed = BlocklistItem.objects.filter(merchant_id=merchant_id, livemode=livemode).exists()
+        cache.set(key, listed, CACHE_SECONDS)
+    return listed
+
+
+def usual_amount_get(*, merchant_id: str, livemode: bool, currency: str) -> int | None:
+    """The merchant's mean amount in `currency`, once there are enough payments."""
+    key = f"fraud:usual:{merchant_id}:{int(livemode)}:{currency}"
+    usual = cache.get(key, "missing")
+    if usual == "missing":
+        usual = _usual_amount_load(merchant_id=merchant_id, livemode=livemode, currency=currency)
+        cache.set(key, usual, USUAL_AMOUNT_CACHE_SECONDS)
+    return usual
+
+
+def _usual_amount_load(*, merchant_id: str, livemode: bool, currency: str) -> int | None:
+    profile = (
+        AmountProfile.objects.filter(merchant_id=merchant_id, livemode=livemode, currency=currency)
+        .values_list("count", "total_minor")
+        .first()
+    )
+    if profile is None or profile[0] < USUAL_AMOUNT_MIN_SAMPLES:
+        return None
+    return profile[1] // profile[0]

@@ -1,0 +1,64 @@
+"""The fraud admin: per-merchant settings with rule weights, blocklists added through
+the audited service, assessments read-only."""
+
+import pytest
+
+from fraud.models import BlocklistItem, FraudSettings
+from gateway.audit import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_settings_with_rule_weights_are_edited_in_the_admin(staff_client, merchant):
+    response = staff_client.post(
+        "/admin/fraud/fraudsettings/add/",
+        {
+            "merchant": merchant.pk,
+            "is_enabled": "on",
+            "three_d_secure_from": 20,
+            "review_from": 40,
+            "block_from": 60,
+            "rules-TOTAL_FORMS": 1,
+            "rules-INITIAL_FORMS": 0,
+            "rules-0-rule": "velocity_card",
+            "rules-0-weight": 50,
+        },
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    settings = FraudSettings.objects.get(merchant=merchant)
+    assert (settings.three_d_secure_from, settings.block_from) == (20, 60)
+    rule = settings.rules.get()
+    assert (rule.rule, rule.is_enabled, rule.weight) == ("velocity_card", False, 50)
+
+
+def test_thresholds_must_be_in_order(staff_client, merchant):
+    response = staff_client.post(
+        "/admin/fraud/fraudsettings/add/",
+        {
+            "merchant": merchant.pk,
+            "three_d_secure_from": 60,
+            "review_from": 40,
+            "block_from": 70,
+            "rules-TOTAL_FORMS": 0,
+            "rules-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert not FraudSettings.objects.exists()
+
+
+def test_blocklist_items_added_in_the_admin_are_normalized_and_audited(staff_client, merchant):
+    response = staff_client.post(
+        "/admin/fraud/blocklistitem/add/",
+        {"merchant": merchant.pk, "livemode": "", "type": "email", "value": " Bad@Shop.TEST "},
+    )
+
+    assert response.status_code == 302
+    item = BlocklistItem.objects.get()
+    assert (item.value, item.livemode) == ("bad@shop.test", False)
+    assert AuditLog.objects.get(action="blocklist_item.created").actor == "admin:alice"
+    assert staff_client.get("/admin/fraud/blocklistitem/").status_code == 200
+    assert staff_client.get("/admin/fraud/assessment/").status_code == 200
+    assert staff_client.get("/admin/fraud/fraudsettings/").status_code == 200

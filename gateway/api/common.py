@@ -1,0 +1,62 @@
+"""Pieces every app's API shares: the list query parameters and the error body for
+the OpenAPI document."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from gateway.api.fields import StrictInputSerializer
+from gateway.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+
+class ListQueryInputSerializer(StrictInputSerializer):
+    """The cursor parameters every list takes; the paginator reads them."""
+
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_LIMIT,
+        required=False,
+        help_text=f"How many objects to return, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+    )
+    starting_after = serializers.CharField(
+        required=False, help_text="An object id: return the objects created before it."
+    )
+    ending_before = serializers.CharField(
+        required=False, help_text="An object id: return the objects created after it."
+    )
+
+
+class ErrorDetailOutputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=[
+            "invalid_request_error",
+            "authentication_error",
+            "permission_error",
+            "card_error",
+            "idempotency_error",
+            "rate_limit_error",
+            "api_error",
+        ]
+    )
+    code = serializers.CharField()
+    message = serializers.CharField()
+    param = serializers.CharField(required=False)
+    decline_code = serializers.CharField(required=False)
+    payment = serializers.CharField(required=False)
+
+
+class ErrorOutputSerializer(serializers.Serializer):
+    error = ErrorDetailOutputSerializer()
+
+
+def error_responses(*codes: int) -> dict:
+    """`{400: <error body>, ...}` for `extend_schema(responses=...)`."""
+    descriptions = {
+        400: "Invalid request (unknown or malformed parameter, wrong state)",
+        402: "Card error: the card data is invalid",
+        403: "Permission error: this key may not make the call",
+        404: "No such object for this merchant and mode",
+    }
+    return {
+        code: OpenApiResponse(ErrorOutputSerializer, description=descriptions[code])
+        for code in codes
+    }

@@ -1,0 +1,90 @@
+"""Hosted checkout and receipt pages (Django test client): protected by the client
+secret, built for the payment's merchant and mode."""
+
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from payments.tests.conftest import card_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def unpaid(test_client):
+    return test_client.post(
+        "/v1/payments",
+        {
+            "amount": 1999,
+            "currency": "jpy",
+            "confirm": False,
+            "description": "Tea <b>set</b>",
+            "return_url": "https://shop.test/done",
+        },
+        format="json",
+    ).json()
+
+
+def _checkout(payment, key: str, secret: str | None = None):
+    secret = payment["client_secret"] if secret is None else secret
+    return Client().get(
+        f"/hosted/payments/{payment['id']}/checkout?client_secret={secret}&key={key}"
+    )
+
+
+def test_the_checkout_page_shows_the_payment_and_carries_what_the_script_needs(unpaid, keys):
+    page = _checkout(unpaid, keys["test_publishable"])
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1999 JPY" in html
+    assert "Acme Shop" in html
+    assert "Tea &lt;b&gt;set&lt;/b&gt;" in html  # escaped
+    script = re.search(r'<script id="checkout-config" type="application/json">(.*?)</script>', html)
+    config = json.loads(script.group(1))
+    assert config["publishable_key"] == keys["test_publishable"]
+    assert config["client_secret"] == unpaid["client_secret"]
+    assert config["return_url"] == "https://shop.test/done"
+    assert page["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.parametrize("secret", ["", "wrong"])
+def test_the_checkout_needs_the_client_secret(unpaid, keys, secret):
+    assert _checkout(unpaid, keys["test_publishable"], secret).status_code == 404
+
+
+@pytest.mark.parametrize("key", ["", "sk_test_nope", "pk_live_abcdefghijklmnopqrstuvwxyz0123"])
+def test_the_checkout_needs_a_publishable_key_of_the_payments_mode(unpaid, keys, key):
+    if key == "sk_test_nope":
+        key = keys["test_secret"]
+    page = _checkout(unpaid, key)
+
+    assert page.status_code == 400
+    assert b"publishable test key" in page.content
+
+
+def test_a_paid_payment_sends_the_checkout_to_the_receipt(pay, keys):
+    payment = pay(payment_method_data=card_data()).json()
+
+    page = _checkout(payment, keys["test_publishable"])
+
+    assert page.status_code == 302
+    receipt = Client().get(page["Location"].removeprefix("http://127.0.0.1:8000"))
+    assert receipt.status_code == 200
+    assert b"Payment received" in receipt.content
+    assert b"4242" in receipt.content
+    assert b"4242424242" not in receipt.content
+
+
+def test_the_receipt_needs_the_client_secret(pay):
+    payment = pay().json()
+
+    assert Client().get(f"/hosted/payments/{payment['id']}/receipt").status_code == 404
+    assert (
+        Client()
+        .get(f"/hosted/payments/{payment['id']}/receipt?client_secret={payment['client_secret']}")
+        .status_code
+        == 200
+    )

@@ -1,0 +1,116 @@
+"""Hosted pages (SPEC §10): checkout, the 3-D Secure challenge and the receipt.
+
+Plain Django templates. Each page needs the payment's client secret (as a query
+parameter, as in the URLs `payments.hosted` builds); without it, or with another
+payment's, the page does not exist. The challenge form posts back here, under CSRF
+protection; the checkout page talks to the public API with the merchant's
+publishable key and the client secret, as a merchant's own page would.
+"""
+
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from gateway.money import Money
+from merchants import keys
+from payments import hosted
+from payments.enums import PaymentStatus
+from payments.errors import PaymentUnexpectedState
+from payments.models import Payment
+from payments.services.authentication import payment_authenticate
+
+S = PaymentStatus
+
+
+def _payment(request, payment_id: str) -> Payment:
+    secret = request.POST.get("client_secret") or request.GET.get("client_secret") or ""
+    payment = (
+        Payment.objects.select_related("merchant", "payment_method").filter(pk=payment_id).first()
+    )
+    if payment is None or not constant_time_compare(secret, payment.client_secret):
+        raise Http404("No such payment.")
+    return payment
+
+
+def _page(request, template: str, payment: Payment, status: int = 200, **context):
+    context = {
+        "payment": payment,
+        "merchant_name": payment.merchant.name,
+        "amount": Money(payment.amount_minor, payment.currency),
+        "card": payment.payment_method,
+        **context,
+    }
+    return render(request, f"hosted/{template}", context, status=status)
+
+
+def _done(payment: Payment) -> HttpResponseRedirect:
+    return HttpResponseRedirect(hosted.return_destination(payment))
+
+
+@never_cache
+@require_http_methods(["GET"])
+def checkout(request, payment_id: str):
+    """Card form for a payment created with `confirm=false`."""
+    payment = _payment(request, payment_id)
+    if payment.status == S.REQUIRES_ACTION:
+        return HttpResponseRedirect(hosted.three_d_secure_url(payment))
+    if payment.status != S.CREATED:
+        return HttpResponseRedirect(hosted.receipt_url(payment))
+    key = request.GET.get("key", "")
+    mode = "live" if payment.livemode else "test"
+    if not (keys.is_well_formed(key) and key.startswith(f"pk_{mode}_")):
+        return _page(
+            request,
+            "message.html",
+            payment,
+            status=400,
+            title="Checkout unavailable",
+            message=f"This checkout link needs the merchant's publishable {mode} key.",
+        )
+    config = {
+        "payment": payment.id,
+        "client_secret": payment.client_secret,
+        "publishable_key": key,
+        "return_url": payment.return_url,
+        "receipt_url": hosted.receipt_url(payment),
+        "redirect_statuses": hosted.REDIRECT_STATUSES,
+    }
+    return _page(request, "checkout.html", payment, config=config)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def authenticate(request, payment_id: str):
+    """The 3-D Secure challenge: approve or fail, then back to the merchant."""
+    payment = _payment(request, payment_id)
+    if payment.status != S.REQUIRES_ACTION:
+        if payment.status == S.CANCELED:
+            return _page(
+                request,
+                "message.html",
+                payment,
+                status=410,
+                title="Authentication expired",
+                message="This payment was canceled; the authentication can no longer be done.",
+            )
+        return _done(payment)  # answered already (a second submit, the back button)
+    if request.method == "GET":
+        return _page(request, "authenticate.html", payment)
+    result = request.POST.get("result")
+    if result not in ("approve", "fail"):
+        return _page(request, "authenticate.html", payment, status=400, error="Choose a result.")
+    try:
+        payment = payment_authenticate(payment=payment, approved=result == "approve")
+    except PaymentUnexpectedState:
+        payment.refresh_from_db()  # answered by a concurrent submit
+    return _done(payment)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def receipt(request, payment_id: str):
+    payment = _payment(request, payment_id)
+    outcome = hosted.REDIRECT_STATUSES.get(payment.status, "failed")
+    return _page(request, "receipt.html", payment, outcome=outcome)
