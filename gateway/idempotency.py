@@ -23,6 +23,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from gateway import crypto
 from gateway.api.errors import IdempotencyError
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class IdempotentReplay(Exception):
     def __init__(self, claim: IdempotencyKey) -> None:
         super().__init__(claim.key)
         self.status = claim.response_status
-        self.body = bytes(claim.response_body)
+        self.body = crypto.unseal(claim.response_body, aad=_body_aad(claim))
 
 
 def idempotency_key_parse(value: str | None) -> str | None:
@@ -198,11 +199,20 @@ def _held(claim: IdempotencyKey):
     )
 
 
+def _body_aad(claim: IdempotencyKey) -> bytes:
+    return f"idempotency:{claim.pk}".encode()
+
+
 def idempotency_complete(*, claim: IdempotencyKey, status: int, body: bytes) -> None:
-    """Store the final response; every later repeat replays exactly these bytes."""
+    """Store the final response; every later repeat replays exactly these bytes.
+
+    Sealed in the vault: a stored answer can carry a secret shown once (a webhook
+    endpoint's signing secret) and must not sit in the table in clear for a day.
+    """
+    sealed = crypto.seal(body, aad=_body_aad(claim))
     with transaction.atomic(durable=True):
         stored = _held(claim).update(
-            status=IdempotencyKey.Status.COMPLETED, response_status=status, response_body=body
+            status=IdempotencyKey.Status.COMPLETED, response_status=status, response_body=sealed
         )
     if not stored:
         logger.warning("Idempotency key %s: lock lost before completion", claim.pk)

@@ -19,6 +19,7 @@ from django_celery_beat.schedulers import DatabaseScheduler
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from gateway import crypto
 from gateway.api.errors import IdempotencyError
 from gateway.celery import app as celery_app
 from gateway.idempotency import IdempotencyKey, idempotency_claim, idempotency_keys_purge
@@ -98,7 +99,10 @@ def test_the_claimed_key_is_linked_to_what_the_request_created(test_client, merc
     assert claim.status == IdempotencyKey.Status.COMPLETED
     assert (claim.request_method, claim.request_path) == ("POST", CHARGES)
     assert claim.response_status == 201
-    assert bytes(claim.response_body) == response.content
+    assert response.content not in bytes(claim.response_body)  # sealed at rest
+    assert crypto.unseal(claim.response_body, aad=f"idempotency:{claim.pk}".encode()) == (
+        response.content
+    )
     assert Payment.objects.get().idempotency_key == claim
 
 
