@@ -8,6 +8,9 @@ class GatewayConfig(AppConfig):
     verbose_name = "Gateway"
 
     def ready(self) -> None:
+        from gateway import sealed
+        from gateway.idempotency import IdempotencyKey
         from gateway.logging import install_redaction
 
         install_redaction()
+        sealed.register(IdempotencyKey, "response_body")

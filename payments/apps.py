@@ -8,3 +8,9 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         import payments.fees  # noqa: F401 - connects the fee schedule's cache busting
+        from gateway import sealed
+        from payments.models import Customer, PaymentMethod, ProviderAccount
+
+        sealed.register(Customer, "pii_ciphertext")
+        sealed.register(PaymentMethod, "card_ciphertext", "billing_ciphertext")
+        sealed.register(ProviderAccount, "credentials_ciphertext")

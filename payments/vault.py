@@ -6,8 +6,6 @@ row's id, so a ciphertext moved to another row does not open.
 
 import json
 
-from django.db import transaction
-
 from gateway import crypto
 from payments.models import Customer, PaymentMethod, ProviderAccount
 
@@ -57,41 +55,3 @@ def seal_provider_credentials(account: ProviderAccount, credentials: dict) -> No
 def provider_credentials(account: ProviderAccount) -> dict:
     """The account's secrets, for building its adapter only: never log or return them."""
     return _unseal_json(account.credentials_ciphertext, row_id=account.id)
-
-
-# Every sealed column, for key rotation (`manage.py rotate_keys`).
-SEALED_COLUMNS = {
-    Customer: ("pii_ciphertext",),
-    PaymentMethod: ("card_ciphertext", "billing_ciphertext"),
-    ProviderAccount: ("credentials_ciphertext",),
-}
-
-
-@transaction.atomic
-def rewrap_batch(model, *, after_pk: str | None, batch_size: int) -> tuple[str | None, int, int]:
-    """Re-wrap the next `batch_size` rows (by id) under the current key.
-
-    Rows already under it are left alone, so a run can stop anywhere and start again.
-    Returns the last id seen (None when there is nothing left), how many rows were
-    read and how many were re-wrapped.
-    """
-    ring = crypto.keyring()
-    columns = SEALED_COLUMNS[model]
-    queryset = model.objects.order_by("pk").only("pk", *columns).select_for_update()
-    if after_pk is not None:
-        queryset = queryset.filter(pk__gt=after_pk)
-    rows = list(queryset[:batch_size])
-    changed = []
-    for row in rows:
-        stale = [
-            column
-            for column in columns
-            if getattr(row, column) and crypto.key_id(getattr(row, column)) != ring.current_id
-        ]
-        for column in stale:
-            setattr(row, column, crypto.rewrap(getattr(row, column), ring=ring))
-        if stale:
-            changed.append(row)
-    if changed:
-        model.objects.bulk_update(changed, columns)
-    return (rows[-1].pk if rows else None), len(rows), len(changed)

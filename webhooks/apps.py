@@ -9,3 +9,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         import webhooks.checks  # noqa: F401 - registers the settings checks
+        from gateway import sealed
+        from webhooks.models import WebhookEndpoint
+
+        sealed.register(WebhookEndpoint, "secret_ciphertext", "previous_secret_ciphertext")

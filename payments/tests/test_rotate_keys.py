@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from gateway import crypto
+from gateway import crypto, sealed
 from payments import vault
 from payments.models import Customer, PaymentMethod
 from payments.tests.factories import CustomerFactory, PaymentMethodFactory
@@ -27,9 +27,10 @@ def _sealed_values() -> list[tuple[str, bytes]]:
     """(row id, blob) for every sealed column of every row."""
     return [
         (row.pk, bytes(getattr(row, column)))
-        for model, columns in vault.SEALED_COLUMNS.items()
+        for model, columns in sealed.sealed_columns().items()
         for row in model.objects.order_by("pk")
         for column in columns
+        if getattr(row, column) is not None
     ]
 
 
@@ -157,3 +158,36 @@ def test_rotate_keys_stops_when_an_old_key_was_dropped_too_early(settings, seale
 def test_rotate_keys_refuses_a_batch_size_below_one():
     with pytest.raises(CommandError):
         _rotate(batch_size=0)
+
+
+def test_every_sealed_column_of_every_app_is_rotated(settings, test_client):
+    """Webhook signing secrets and stored idempotent answers rotate with the vault."""
+    # given: a webhook endpoint created with an Idempotency-Key, all under `old`
+    settings.VAULT_KEYS = OLD
+    created = test_client.post(
+        "/v1/webhook_endpoints",
+        {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="endpoint-1",
+    )
+    assert created.status_code == 200, created.json()
+    assert {model._meta.label for model in sealed.sealed_columns()} >= {
+        "webhooks.WebhookEndpoint",
+        "gateway.IdempotencyKey",
+        "payments.ProviderAccount",
+    }
+    settings.VAULT_KEYS = f"{NEW},{OLD}"
+
+    # when
+    _rotate()
+
+    # then: everything is under `new` alone, and still opens with `new` only
+    assert _key_ids() == {"new"}
+    settings.VAULT_KEYS = NEW
+    replay = test_client.post(
+        "/v1/webhook_endpoints",
+        {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="endpoint-1",
+    )
+    assert replay.content == created.content

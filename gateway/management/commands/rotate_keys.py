@@ -5,8 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from gateway import crypto
-from payments import vault
+from gateway import crypto, sealed
 
 
 class Command(BaseCommand):
@@ -25,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         current = crypto.keyring().current_id
         total_rewrapped = total_rows = 0
-        for model in vault.SEALED_COLUMNS:
+        for model in sealed.sealed_columns():
             label = model._meta.verbose_name_plural
             rewrapped = 0
             with tqdm(
@@ -38,7 +37,7 @@ class Command(BaseCommand):
                 last_pk = None
                 while True:
                     try:
-                        last_pk, seen, changed = vault.rewrap_batch(
+                        last_pk, seen, changed = sealed.rewrap_batch(
                             model, after_pk=last_pk, batch_size=batch_size
                         )
                     except crypto.VaultError as exc:
