@@ -17,10 +17,10 @@ from django.db import close_old_connections
 from standardwebhooks import Webhook
 
 from gateway.celery import app
+from gateway.tests.worker import Worker, publish_to_broker, purge, worker_env
 from webhooks.enums import DeliveryStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.tests.receiver import Reply
-from webhooks.tests.worker import Worker, publish_to_broker, purge, worker_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

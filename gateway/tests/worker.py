@@ -55,7 +55,7 @@ def purge(queue: str = "webhooks") -> None:
 
 
 class Worker:
-    def __init__(self, *, pool: str, concurrency: int, env: dict) -> None:
+    def __init__(self, *, pool: str, concurrency: int, env: dict, queues: str = "webhooks") -> None:
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open with the process
             prefix="celery-worker-", suffix=".log", delete=False
         )
@@ -69,7 +69,7 @@ class Worker:
                 "gateway",
                 "worker",
                 "--queues",
-                "webhooks",
+                queues,
                 "--pool",
                 pool,
                 "--concurrency",
