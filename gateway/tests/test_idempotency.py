@@ -24,6 +24,7 @@ from gateway.api.errors import IdempotencyError
 from gateway.celery import app as celery_app
 from gateway.idempotency import IdempotencyKey, idempotency_claim, idempotency_keys_purge
 from gateway.tasks import idempotency_keys_purge_task
+from gateway.tests.concurrency import connection_slots
 from gateway.tests.idempotency_views import ProcessKilled, faults, provider
 from gateway.tests.idempotency_views import router as idempotency_router
 from merchants.services import merchant_create
@@ -465,22 +466,6 @@ def test_schema_documents_the_header_on_every_post_and_only_there():
 THREADS = 100
 
 
-def _connection_slots() -> int:
-    """How many connections the threads may hold at once on this shared server.
-
-    PostgreSQL's default max_connections is 100 and other databases on the same server
-    use some, so 100 threads each holding one would fail to connect. Half of what is
-    free plays the part of a worker pool; every thread still starts at the barrier and
-    all of them arrive while the first request holds the key.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity"
-        )
-        free = cursor.fetchone()[0]
-    return max(10, min(THREADS, free // 2))
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_t01_one_key_100_concurrent_posts_run_once(keys, settings):
@@ -488,7 +473,7 @@ def test_t01_one_key_100_concurrent_posts_run_once(keys, settings):
     settings.API_RATE_LIMIT = 0  # this is about idempotency, not about the rate limit
     provider.latency = 0.5  # the first request holds the key while the others arrive
     barrier = threading.Barrier(THREADS)
-    slots = threading.BoundedSemaphore(_connection_slots())
+    slots = threading.BoundedSemaphore(connection_slots(THREADS))
     results: list[tuple[int, bytes] | BaseException | None] = [None] * THREADS
 
     def worker(index: int) -> None:

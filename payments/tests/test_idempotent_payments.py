@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from gateway.tests.concurrency import connection_slots
 from payments.ledger import LedgerTransaction
 from payments.models import Payment
 from payments.providers.simulator import SimulatorProvider
@@ -80,16 +81,6 @@ def test_t03_a_crash_after_the_provider_charged_is_finished_by_the_retry(
     assert LedgerTransaction.objects.count() == 1
 
 
-def _connection_slots(wanted: int) -> int:
-    """Threads holding a connection at once: half of what the shared server has free."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity"
-        )
-        free = cursor.fetchone()[0]
-    return max(10, min(wanted, free // 2))
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_t01_100_concurrent_payment_posts_with_one_key_charge_once(keys, settings):
@@ -97,7 +88,7 @@ def test_t01_100_concurrent_payment_posts_with_one_key_charge_once(keys, setting
     settings.API_RATE_LIMIT = 0
     threads_count = 100
     barrier = threading.Barrier(threads_count)
-    slots = threading.BoundedSemaphore(_connection_slots(threads_count))
+    slots = threading.BoundedSemaphore(connection_slots(threads_count))
     results: list = [None] * threads_count
 
     def worker(index: int) -> None:
