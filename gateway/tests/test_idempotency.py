@@ -5,13 +5,11 @@ that creates a real Payment row and calls a counting fake provider, and an echo.
 """
 
 import json
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import include, path
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -24,7 +22,7 @@ from gateway.api.errors import IdempotencyError
 from gateway.celery import app as celery_app
 from gateway.idempotency import IdempotencyKey, idempotency_claim, idempotency_keys_purge
 from gateway.tasks import idempotency_keys_purge_task
-from gateway.tests.concurrency import connection_slots
+from gateway.tests.concurrency import connection_slots, run_concurrently
 from gateway.tests.idempotency_views import ProcessKilled, faults, provider
 from gateway.tests.idempotency_views import router as idempotency_router
 from merchants.services import merchant_create
@@ -472,29 +470,15 @@ def test_t01_one_key_100_concurrent_posts_run_once(keys, settings):
     # given
     settings.API_RATE_LIMIT = 0  # this is about idempotency, not about the rate limit
     provider.latency = 0.5  # the first request holds the key while the others arrive
-    barrier = threading.Barrier(THREADS)
-    slots = threading.BoundedSemaphore(connection_slots(THREADS))
-    results: list[tuple[int, bytes] | BaseException | None] = [None] * THREADS
 
-    def worker(index: int) -> None:
+    def request(index: int) -> tuple[int, bytes]:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}")
-        try:
-            barrier.wait()
-            with slots:
-                response = post(client, "t01-key")
-                results[index] = (response.status_code, response.content)
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connection.close()
+        response = post(client, "t01-key")
+        return response.status_code, response.content
 
     # when
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(THREADS, request, at_once=connection_slots(THREADS))
 
     # then
     assert all(isinstance(result, tuple) for result in results), results

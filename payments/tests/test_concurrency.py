@@ -7,11 +7,10 @@ CONCURRENCY_REPEATS (default 3) sets how often the small races are repeated.
 """
 
 import os
-import threading
 
 import pytest
-from django.db import connection
 
+from gateway.tests.concurrency import run_concurrently
 from payments.enums import PaymentStatus
 from payments.ledger import LedgerTransaction, TransactionType, unbalanced_transactions
 from payments.models import Payment, Refund
@@ -27,32 +26,6 @@ REPEATS = int(os.environ.get("CONCURRENCY_REPEATS", "3"))
 def _no_rate_limit(settings):
     """The limiter is not under test here; 50 requests in one second would trip it."""
     settings.API_RATE_LIMIT = 0
-
-
-def run_concurrently(count: int, work) -> list:
-    """Run `work(index)` in `count` threads released together; their results in order."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list[BaseException] = []
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except BaseException as exc:  # re-raised in the test's thread below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    if errors:
-        raise errors[0]
-    return results
 
 
 def post_from_thread(client_for, key: str, path: str, body: dict) -> tuple[int, dict]:

@@ -1,14 +1,12 @@
 """Idempotency-Key on the real payments endpoint, against the simulator (T01, T03)."""
 
 import json
-import threading
 import time
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
-from gateway.tests.concurrency import connection_slots
+from gateway.tests.concurrency import connection_slots, run_concurrently
 from payments.ledger import LedgerTransaction
 from payments.models import Payment
 from payments.providers.simulator import SimulatorProvider
@@ -87,29 +85,15 @@ def test_t01_100_concurrent_payment_posts_with_one_key_charge_once(keys, setting
     # given
     settings.API_RATE_LIMIT = 0
     threads_count = 100
-    barrier = threading.Barrier(threads_count)
-    slots = threading.BoundedSemaphore(connection_slots(threads_count))
-    results: list = [None] * threads_count
 
-    def worker(index: int) -> None:
+    def request(index: int) -> tuple[int, bytes]:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}")
-        try:
-            barrier.wait()
-            with slots:
-                response = _post(client, "t01-payment")
-                results[index] = (response.status_code, response.content)
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connection.close()
+        response = _post(client, "t01-payment")
+        return response.status_code, response.content
 
     # when
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(threads_count, request, at_once=connection_slots(threads_count))
 
     # then
     assert all(isinstance(result, tuple) for result in results), results
