@@ -30,6 +30,7 @@ from gateway import crypto
 from gateway.api.errors import InvalidRequestError
 from gateway.audit import audit_record
 from gateway.events import event_emit
+from gateway.masking import mask_email
 from simulator.cards import TEST_CARDS
 
 logger = logging.getLogger(__name__)
@@ -202,18 +203,13 @@ def payment_assess(signals: PaymentSignals) -> tuple[Assessment, Facts | None]:
     return assess(signals, facts, config), facts
 
 
-def _mask_email(email: str) -> str:
-    local, at, domain = email.partition("@")
-    return f"{local[:1]}***{at}{domain}" if email else ""
-
-
 def _inputs(signals: PaymentSignals, facts: Facts | None) -> dict:
     shown = {
         name: getattr(signals, name)
         for name in signals.__dataclass_fields__
         if name not in ("card_global_fingerprint", "email", "attempt_id")
     }
-    shown["email"] = _mask_email(_normalized_email(signals.email))
+    shown["email"] = mask_email(_normalized_email(signals.email))
     if facts is None:
         return {"signals": shown, "screening": "off"}
     facts_shown = {name: getattr(facts, name) for name in facts.__dataclass_fields__}

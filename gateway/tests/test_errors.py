@@ -2,20 +2,9 @@
 
 import pytest
 
+from gateway.tests.assertions import assert_json_error
+
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("gateway.tests.urls")]
-
-
-def assert_json_error(response, status: int, error_type: str, code: str | None = None) -> dict:
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/json"
-    assert response["Request-Id"].startswith("req_")
-    assert b"<html" not in response.content.lower()
-    error = response.json()["error"]
-    assert error["type"] == error_type
-    assert error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error
 
 
 def test_401_without_key(api_client):

@@ -2,14 +2,14 @@
 
 from django.contrib import admin
 
+from gateway import masking
 from payments import vault
 from payments.models import Customer, PaymentMethod
 
 
 def mask_email(email: str) -> str:
-    """`jane@example.com` -> `j***@example.com`."""
-    local, at, domain = email.partition("@")
-    return f"{local[:1]}***{at}{domain}" if email else "-"
+    """`jane@example.com` -> `j***@example.com`, `-` when there is none."""
+    return masking.mask_email(email) or "-"
 
 
 def mask_name(name: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.events import Event
+from gateway.tests.assertions import assert_json_error  # noqa: F401 - shared by the tests
 from merchants.services import merchant_create
 from payments.models import (
     LedgerEntry,
@@ -74,19 +75,6 @@ def pay(test_client):
         return test_client.post("/v1/payments", body, format="json")
 
     return create
-
-
-def assert_json_error(response, status: int, error_type: str, code: str | None = None) -> dict:
-    """A JSON error body of the SPEC §5 shape (never HTML), returning its `error`."""
-    assert response.status_code == status, response.content[:500]
-    assert response["Content-Type"] == "application/json"
-    assert b"<html" not in response.content.lower()
-    error = response.json()["error"]
-    assert error["type"] == error_type
-    assert error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error
 
 
 def row_counts() -> dict[str, int]:
