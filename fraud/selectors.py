@@ -42,13 +42,42 @@ def _forget_blocklist(sender, instance: BlocklistItem, **kwargs) -> None:
     cache.delete(_blocklist_key(instance.merchant_id, instance.livemode))
 
 
-def screening_config_get(*, merchant_id: str) -> ScreeningConfig:
+def _usual_key(merchant_id: str, livemode: bool, currency: str) -> str:
+    return f"fraud:usual:{merchant_id}:{int(livemode)}:{currency}"
+
+
+def screening_prefetch(*, merchant_id: str, livemode: bool, currency: str) -> dict:
+    """The three cached reads of a screening in one cache round trip; pass the result
+    to the getters below as `prefetched`."""
+    return cache.get_many(
+        [
+            _config_key(merchant_id),
+            _blocklist_key(merchant_id, livemode),
+            _usual_key(merchant_id, livemode, currency),
+        ]
+    )
+
+
+def _cached(key: str, load, *, seconds: int, prefetched: dict | None):
+    """The cached value (None included), loading and caching it when absent."""
+    if prefetched is not None and key in prefetched:
+        return prefetched[key]
+    missing = object()
+    value = cache.get(key, missing)
+    if value is missing:
+        value = load()
+        cache.set(key, value, seconds)
+    return value
+
+
+def screening_config_get(*, merchant_id: str, prefetched: dict | None = None) -> ScreeningConfig:
     """The merchant's thresholds and rule weights; the defaults without a settings row."""
-    config = cache.get(_config_key(merchant_id))
-    if config is None:
-        config = _screening_config_load(merchant_id)
-        cache.set(_config_key(merchant_id), config, CACHE_SECONDS)
-    return config
+    return _cached(
+        _config_key(merchant_id),
+        lambda: _screening_config_load(merchant_id),
+        seconds=CACHE_SECONDS,
+        prefetched=prefetched,
+    )
 
 
 def _screening_config_load(merchant_id: str) -> ScreeningConfig:
@@ -70,10 +99,12 @@ def _screening_config_load(merchant_id: str) -> ScreeningConfig:
     )
 
 
-def blocklist_matches(*, merchant_id: str, livemode: bool, values: dict[str, str]) -> frozenset:
+def blocklist_matches(
+    *, merchant_id: str, livemode: bool, values: dict[str, str], prefetched: dict | None = None
+) -> frozenset:
     """The blocklist types (of `values`: type -> normalized value) the merchant lists."""
     wanted = {(kind, value) for kind, value in values.items() if value}
-    if not wanted or not _has_blocklist(merchant_id, livemode):
+    if not wanted or not _has_blocklist(merchant_id, livemode, prefetched):
         return frozenset()
     found = BlocklistItem.objects.filter(
         merchant_id=merchant_id, livemode=livemode, value__in={value for _, value in wanted}
@@ -81,24 +112,26 @@ def blocklist_matches(*, merchant_id: str, livemode: bool, values: dict[str, str
     return frozenset(kind for kind, value in found if (kind, value) in wanted)
 
 
-def _has_blocklist(merchant_id: str, livemode: bool) -> bool:
+def _has_blocklist(merchant_id: str, livemode: bool, prefetched: dict | None) -> bool:
     """Most merchants list nothing: remember that instead of asking on every payment."""
-    key = _blocklist_key(merchant_id, livemode)
-    listed = cache.get(key)
-    if listed is None:
-        listed = BlocklistItem.objects.filter(merchant_id=merchant_id, livemode=livemode).exists()
-        cache.set(key, listed, CACHE_SECONDS)
-    return listed
+    return _cached(
+        _blocklist_key(merchant_id, livemode),
+        lambda: BlocklistItem.objects.filter(merchant_id=merchant_id, livemode=livemode).exists(),
+        seconds=CACHE_SECONDS,
+        prefetched=prefetched,
+    )
 
 
-def usual_amount_get(*, merchant_id: str, livemode: bool, currency: str) -> int | None:
+def usual_amount_get(
+    *, merchant_id: str, livemode: bool, currency: str, prefetched: dict | None = None
+) -> int | None:
     """The merchant's mean amount in `currency`, once there are enough payments."""
-    key = f"fraud:usual:{merchant_id}:{int(livemode)}:{currency}"
-    usual = cache.get(key, "missing")
-    if usual == "missing":
-        usual = _usual_amount_load(merchant_id=merchant_id, livemode=livemode, currency=currency)
-        cache.set(key, usual, USUAL_AMOUNT_CACHE_SECONDS)
-    return usual
+    return _cached(
+        _usual_key(merchant_id, livemode, currency),
+        lambda: _usual_amount_load(merchant_id=merchant_id, livemode=livemode, currency=currency),
+        seconds=USUAL_AMOUNT_CACHE_SECONDS,
+        prefetched=prefetched,
+    )
 
 
 def _usual_amount_load(*, merchant_id: str, livemode: bool, currency: str) -> int | None:

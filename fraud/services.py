@@ -162,7 +162,7 @@ def decline_record(signals: PaymentSignals) -> None:
 # --- assessing ------------------------------------------------------------------------
 
 
-def _facts(signals: PaymentSignals) -> Facts:
+def _facts(signals: PaymentSignals, prefetched: dict) -> Facts:
     counted: dict[str, int] = {}
     available = True
     if _is_counted(signals):
@@ -183,9 +183,13 @@ def _facts(signals: PaymentSignals) -> Facts:
                 BlocklistType.IP_ADDRESS: _normalized_ip(signals.ip_address),
                 BlocklistType.CARD_BIN: signals.card_bin,
             },
+            prefetched=prefetched,
         ),
         usual_amount_minor=selectors.usual_amount_get(
-            merchant_id=signals.merchant_id, livemode=signals.livemode, currency=signals.currency
+            merchant_id=signals.merchant_id,
+            livemode=signals.livemode,
+            currency=signals.currency,
+            prefetched=prefetched,
         ),
         is_always_blocked_test_card=_test_card_number(signals) == ALWAYS_BLOCKED_TEST_CARD,
         counters_available=available,
@@ -196,10 +200,13 @@ def payment_assess(signals: PaymentSignals) -> tuple[Assessment, Facts | None]:
     """Score one payment attempt and decide (SPEC §9). Records the attempt in the
     velocity counters first, so the counts include it. Never inside a transaction
     that a provider call could follow; writes nothing but counters."""
-    config = selectors.screening_config_get(merchant_id=signals.merchant_id)
+    prefetched = selectors.screening_prefetch(
+        merchant_id=signals.merchant_id, livemode=signals.livemode, currency=signals.currency
+    )
+    config = selectors.screening_config_get(merchant_id=signals.merchant_id, prefetched=prefetched)
     if not config.enabled:
         return Assessment(score=0, decision=Decision.APPROVE, reasons=(), points={}), None
-    facts = _facts(signals)
+    facts = _facts(signals, prefetched)
     return assess(signals, facts, config), facts
 
 

@@ -8,6 +8,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         import payments.fees  # noqa: F401 - connects the fee schedule's cache busting
+        import payments.services.provider_accounts  # noqa: F401 - and the routing cache's
         from gateway import sealed
         from payments.models import Customer, PaymentMethod, ProviderAccount
 

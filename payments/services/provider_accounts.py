@@ -13,7 +13,10 @@ from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from gateway import audit
@@ -170,6 +173,34 @@ def provider_for(account: ProviderAccount | None) -> Provider:
     return adapter
 
 
+ACCOUNTS_CACHE_SECONDS = 300
+
+
+def _accounts_key(merchant_id: str, livemode: bool) -> str:
+    return f"provider-accounts:{merchant_id}:{int(livemode)}"
+
+
+def _active_accounts(merchant_id: str, livemode: bool) -> list[ProviderAccount]:
+    """The merchant's active accounts in this mode, by priority. Every payment routes,
+    and accounts rarely change: cached, and forgotten whenever one is saved."""
+    key = _accounts_key(merchant_id, livemode)
+    accounts = cache.get(key)
+    if accounts is None:
+        accounts = list(
+            ProviderAccount.objects.filter(
+                merchant_id=merchant_id, livemode=livemode, status=ProviderAccountStatus.ACTIVE
+            ).order_by("priority", "id")
+        )
+        cache.set(key, accounts, ACCOUNTS_CACHE_SECONDS)
+    return accounts
+
+
+@receiver([post_save, post_delete], sender=ProviderAccount)
+def _forget_accounts(sender, instance: ProviderAccount, **kwargs) -> None:
+    """Cache busting: a created, deleted or changed account routes from the next payment."""
+    cache.delete(_accounts_key(instance.merchant_id, instance.livemode))
+
+
 def routing_candidates(
     *,
     merchant_id: str,
@@ -181,11 +212,7 @@ def routing_candidates(
 ) -> list[ProviderAccount | None]:
     """The accounts to try for a payment, in order; None stands for the built-in
     simulator. Empty when the merchant has accounts but none accepts the payment."""
-    configured = list(
-        ProviderAccount.objects.filter(
-            merchant_id=merchant_id, livemode=livemode, status=ProviderAccountStatus.ACTIVE
-        ).order_by("priority", "id")
-    )
+    configured = _active_accounts(merchant_id, livemode)
     if requested:
         accounts = [a for a in configured if a.provider == requested]
     else:
