@@ -7,8 +7,9 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        import payments.fees  # noqa: F401 - connects the fee schedule's cache busting
-        import payments.services.provider_accounts  # noqa: F401 - and the routing cache's
+        # Importing them connects the cache busting of fee schedules and of routing.
+        from payments import fees  # noqa: F401
+        from payments.services import provider_accounts  # noqa: F401
         from gateway import sealed
         from payments.models import Customer, PaymentMethod, ProviderAccount
 
