@@ -7,11 +7,10 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        # Importing them connects the cache busting of fee schedules and of routing.
-        from payments import fees  # noqa: F401
-        from payments.services import provider_accounts  # noqa: F401
         from gateway import sealed
+        from payments import fees  # noqa: F401 - connects its cache busting
         from payments.models import Customer, PaymentMethod, ProviderAccount
+        from payments.services import provider_accounts  # noqa: F401 - connects its cache busting
 
         sealed.register(Customer, "pii_ciphertext")
         sealed.register(PaymentMethod, "card_ciphertext", "billing_ciphertext")
