@@ -8,8 +8,11 @@ Each client first saves a card (one payment with `payment_method_data`), then lo
 creating payments with that saved payment method for the given time: with
 `--flow auto` (default) one request creates and captures; with `--flow manual` a
 payment is authorized and then captured (two requests, counted as one payment). In
-the same run it drives `GET /v1/account` as the in-product reference. Prints
-payments/s (or requests/s), p50, p99 and the error count for each.
+the same run it drives `GET /v1/account` as the in-product reference and, when the
+server runs `bench.reference.settings`, `POST /bench/insert`: a bare authenticated DRF
+endpoint that inserts one row, the floor the payments figure is judged against. Prints
+payments/s (or requests/s), p50, p99 and the error count for each, and the ratio of
+payments/s to the bare insert's requests/s.
 
 Only the Python standard library is used, so it runs from any interpreter.
 """
@@ -80,6 +83,16 @@ def _account_loop(client: Client, deadline: float, latencies: list, errors: list
             errors.append(status)
 
 
+def _insert_loop(client: Client, deadline: float, latencies: list, errors: list):
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        status, _ = client.call("POST", "/bench/insert", {"amount": 1000})
+        if status == 200:
+            latencies.append(time.perf_counter() - started)
+        else:
+            errors.append(status)
+
+
 def run(target, clients: int, seconds: float, args: tuple) -> tuple[list, list, float]:
     latencies: list[float] = []
     errors: list[int] = []
@@ -94,15 +107,17 @@ def run(target, clients: int, seconds: float, args: tuple) -> tuple[list, list, 
     return latencies, errors, time.monotonic() - started
 
 
-def report(label: str, unit: str, latencies: list, errors: list, elapsed: float) -> None:
+def report(label: str, unit: str, latencies: list, errors: list, elapsed: float) -> float:
+    """Print one line; returns the rate."""
     if not latencies:
         print(f"{label}: no successful {unit}; errors {len(errors)} {sorted(set(errors))}")
-        return
+        return 0.0
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     print(f"{label}: {len(latencies) / elapsed:8.1f} {unit}/s  "
           f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms  "
           f"errors {len(errors)}")  # fmt: skip
+    return len(latencies) / elapsed
 
 
 def main() -> None:
@@ -123,12 +138,23 @@ def main() -> None:
         "requests",
         *run(_account_loop, args.clients, args.seconds, clients()),
     )
+    insert_rate = 0.0
+    if Client(args.base_url, args.key).call("POST", "/bench/insert", {"amount": 1})[0] == 200:
+        insert_rate = report(
+            "POST /bench/insert (bare insert)",
+            "requests",
+            *run(_insert_loop, args.clients, args.seconds, clients()),
+        )
+    else:
+        print("POST /bench/insert: not served (run the server with bench.reference.settings)")
     payment_clients = [(client, args.flow) for (client,) in clients()]
-    report(
+    payment_rate = report(
         f"create+capture ({args.flow}, saved card)",
         "payments",
         *run(_payment_loop, args.clients, args.seconds, payment_clients),
     )
+    if insert_rate:
+        print(f"payments/s over bare inserts/s: {payment_rate / insert_rate:.2f} (goal: 0.50)")
 
 
 if __name__ == "__main__":
