@@ -99,8 +99,11 @@ class Assessment(models.Model):
     """How one payment was screened: its inputs, each rule's points, score, decision."""
 
     payment_id = models.CharField(max_length=40, unique=True)
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    # Indexed first in assessment_amounts.
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, db_index=False)
     livemode = models.BooleanField()
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
     score = models.PositiveSmallIntegerField()
     decision = models.CharField(max_length=16, choices=Decision.choices)
     reasons = models.JSONField(default=list)
@@ -110,6 +113,12 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The merchant's latest amounts in a currency: its usual amount.
+            models.Index(
+                fields=["merchant", "livemode", "currency", "-id"], name="assessment_amounts"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.score} {self.decision}"
@@ -137,27 +146,6 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"review of {self.payment_id} ({self.status})"
-
-
-class AmountProfile(models.Model):
-    """What the merchant usually charges in a currency: count and total of the
-    amounts it was asked to charge (blocked attempts excluded)."""
-
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE)
-    livemode = models.BooleanField()
-    currency = models.CharField(max_length=3)
-    count = models.PositiveBigIntegerField(default=0)
-    total_minor = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["merchant", "livemode", "currency"], name="amount_profile_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.merchant_id} {self.currency}: {self.count} payments"
 
 
 class CounterEvent(models.Model):

@@ -22,6 +22,7 @@ CARD_TESTING_WINDOW = 60
 
 CARD_TESTING_DECLINES = 50  # declines in CARD_TESTING_WINDOW that trip the guard
 USUAL_AMOUNT_MIN_SAMPLES = 20  # payments before "the merchant's usual" means anything
+USUAL_AMOUNT_SAMPLES = 1000  # the usual amount is the mean of this many latest payments
 LARGE_FIRST_PAYMENT_MAJOR_UNITS = 500  # without history: 500 USD, 500 EUR, 500 JPY...
 
 

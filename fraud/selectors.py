@@ -10,9 +10,10 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from fraud.enums import Decision
 from fraud.inputs import Thresholds
-from fraud.models import AmountProfile, BlocklistItem, FraudSettings, RuleSetting
-from fraud.rules import USUAL_AMOUNT_MIN_SAMPLES
+from fraud.models import Assessment, BlocklistItem, FraudSettings, RuleSetting
+from fraud.rules import USUAL_AMOUNT_MIN_SAMPLES, USUAL_AMOUNT_SAMPLES
 from fraud.scoring import ScreeningConfig
 
 CACHE_SECONDS = 300
@@ -125,7 +126,8 @@ def _has_blocklist(merchant_id: str, livemode: bool, prefetched: dict | None) ->
 def usual_amount_get(
     *, merchant_id: str, livemode: bool, currency: str, prefetched: dict | None = None
 ) -> int | None:
-    """The merchant's mean amount in `currency`, once there are enough payments."""
+    """The mean amount of the merchant's latest payments in `currency` (blocked attempts
+    left out), once there are enough of them."""
     return _cached(
         _usual_key(merchant_id, livemode, currency),
         lambda: _usual_amount_load(merchant_id=merchant_id, livemode=livemode, currency=currency),
@@ -135,11 +137,15 @@ def usual_amount_get(
 
 
 def _usual_amount_load(*, merchant_id: str, livemode: bool, currency: str) -> int | None:
-    profile = (
-        AmountProfile.objects.filter(merchant_id=merchant_id, livemode=livemode, currency=currency)
-        .values_list("count", "total_minor")
-        .first()
+    """Read from the stored assessments rather than a running total: a total would be
+    one row that every payment of the merchant updates, serializing them all on its
+    lock."""
+    amounts = list(
+        Assessment.objects.filter(merchant_id=merchant_id, livemode=livemode, currency=currency)
+        .exclude(decision=Decision.BLOCK)
+        .order_by("-id")
+        .values_list("amount_minor", flat=True)[:USUAL_AMOUNT_SAMPLES]
     )
-    if profile is None or profile[0] < USUAL_AMOUNT_MIN_SAMPLES:
+    if len(amounts) < USUAL_AMOUNT_MIN_SAMPLES:
         return None
-    return profile[1] // profile[0]
+    return sum(amounts) // len(amounts)

@@ -15,15 +15,14 @@ import time
 import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from fraud import selectors
 from fraud.counters import Event, Window, counters
 from fraud.enums import BlocklistType, Decision, ReviewStatus
 from fraud.inputs import Assessment, Facts, PaymentSignals
-from fraud.models import AmountProfile, BlocklistItem, Review
 from fraud.models import Assessment as AssessmentRow
+from fraud.models import BlocklistItem, Review
 from fraud.rules import ATTEMPT_WINDOW, CARD_TESTING_WINDOW, DECLINE_WINDOW, DEVICE_WINDOW
 from fraud.scoring import assess
 from gateway import crypto
@@ -228,37 +227,20 @@ def assessment_save(
     *, signals: PaymentSignals, assessment: Assessment, facts: Facts | None
 ) -> AssessmentRow:
     """Store the assessment of payment `signals.attempt_id`; call inside the transaction
-    that creates or confirms the payment. Attempts that are not blocked also count
-    towards the merchant's usual amount."""
-    row = AssessmentRow.objects.create(
+    that creates or confirms the payment. The amounts of attempts that are not blocked
+    make the merchant's usual amount."""
+    return AssessmentRow.objects.create(
         payment_id=signals.attempt_id,
         merchant_id=signals.merchant_id,
         livemode=signals.livemode,
+        amount_minor=signals.amount_minor,
+        currency=signals.currency,
         score=assessment.score,
         decision=assessment.decision,
         reasons=list(assessment.reasons),
         points=assessment.points,
         inputs=_inputs(signals, facts),
     )
-    if assessment.decision != Decision.BLOCK:
-        _usual_amount_add(signals)
-    return row
-
-
-def _usual_amount_add(signals: PaymentSignals) -> None:
-    scope = {
-        "merchant_id": signals.merchant_id,
-        "livemode": signals.livemode,
-        "currency": signals.currency,
-    }
-    add = {"count": F("count") + 1, "total_minor": F("total_minor") + signals.amount_minor}
-    if AmountProfile.objects.filter(**scope).update(**add):
-        return
-    try:
-        with transaction.atomic():
-            AmountProfile.objects.create(**scope, count=1, total_minor=signals.amount_minor)
-    except IntegrityError:  # created concurrently
-        AmountProfile.objects.filter(**scope).update(**add)
 
 
 # --- reviews --------------------------------------------------------------------------

@@ -45,7 +45,8 @@ class UnbalancedTransaction(ValueError):
 
 class LedgerTransaction(models.Model):
     id = PrefixedIdField(prefix="txn")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    # Indexed first in ledger_txn_list (and the entries' in ledger_entry_balance).
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, db_index=False)
     livemode = models.BooleanField()
     type = models.CharField(max_length=24, choices=TransactionType.choices)
     currency = models.CharField(max_length=3)
@@ -74,7 +75,7 @@ class LedgerEntry(models.Model):
         LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
     )
     account = models.CharField(max_length=24, choices=Account.choices)
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, db_index=False)
     livemode = models.BooleanField()
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(help_text="debit positive, credit negative")

@@ -8,8 +8,11 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        import webhooks.checks  # noqa: F401 - registers the settings checks
         from gateway import sealed
+        from webhooks import (
+            checks,  # noqa: F401 - registers the settings checks
+            selectors,  # noqa: F401 - connects its cache busting
+        )
         from webhooks.models import WebhookEndpoint
 
         sealed.register(WebhookEndpoint, "secret_ciphertext", "previous_secret_ciphertext")

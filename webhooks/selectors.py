@@ -1,12 +1,24 @@
 """Read use-cases for webhooks: the API, the fan-out, the admin and the commands."""
 
+import logging
+
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from gateway.crypto import unseal
 from webhooks.enums import DeliveryStatus, EndpointStatus
 from webhooks.event_types import is_subscribed
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+# A change of endpoints reaches the cache at its commit; the expiry bounds how long a
+# change made where the cache is not shared (the embedded default) may go unseen.
+SUBSCRIPTIONS_CACHE_SECONDS = 60
 
 
 def endpoint_list(*, merchant, livemode: bool) -> QuerySet:
@@ -36,11 +48,46 @@ def endpoints_for_owners(owners: set[tuple[str, bool]]) -> dict[tuple[str, bool]
         merchant_id__in=merchant_ids, status=EndpointStatus.ENABLED
     )
     found: dict[tuple[str, bool], list] = {}
-    for endpoint in endpoints.only("id", "merchant_id", "livemode", "enabled_events"):
+    for endpoint in endpoints.only("id", "merchant_id", "livemode", "enabled_events", "created_at"):
         key = (endpoint.merchant_id, endpoint.livemode)
         if key in owners:
             found.setdefault(key, []).append(endpoint)
     return found
+
+
+def _subscriptions_key(merchant_id: str, livemode: bool) -> str:
+    return f"webhooks:subscribed:{merchant_id}:{int(livemode)}"
+
+
+def _subscriptions_load(merchant_id: str, livemode: bool) -> list[str]:
+    endpoints = WebhookEndpoint.objects.live().filter(
+        merchant_id=merchant_id, livemode=livemode, status=EndpointStatus.ENABLED
+    )
+    subscribed = endpoints.values_list("enabled_events", flat=True)
+    return sorted({event_type for types in subscribed for event_type in types})
+
+
+def endpoints_want_event(*, merchant_id: str, livemode: bool, type: str) -> bool:
+    """Whether an enabled endpoint of the merchant in this mode subscribes to events of
+    `type` (the outbox announces only those; gateway.events). Cached; True whenever
+    the cache cannot answer."""
+    key = _subscriptions_key(merchant_id, livemode)
+    try:
+        subscribed = cache.get(key)
+        if subscribed is None:
+            subscribed = _subscriptions_load(merchant_id, livemode)
+            cache.set(key, subscribed, SUBSCRIPTIONS_CACHE_SECONDS)
+    except Exception:
+        logger.warning("Webhook subscriptions unreadable for %s; announcing", merchant_id)
+        return True
+    return is_subscribed(subscribed, type)
+
+
+@receiver([post_save, post_delete], sender=WebhookEndpoint)
+def _forget_subscriptions(sender, instance: WebhookEndpoint, **kwargs) -> None:
+    """Cache busting (the one use of signals here), once the change is committed."""
+    key = _subscriptions_key(instance.merchant_id, instance.livemode)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
 def endpoint_secrets(endpoint: WebhookEndpoint, *, at=None) -> list[str]:

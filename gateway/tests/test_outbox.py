@@ -15,7 +15,7 @@ CONSUMER = "gateway.tests.outbox_consumer.record_task"
 
 @pytest.fixture(autouse=True)
 def consumer(settings):
-    settings.EVENT_OUTBOX_CONSUMERS = [CONSUMER]
+    settings.EVENT_OUTBOX_CONSUMERS = {CONSUMER: None}
     outbox_consumer.received.clear()
     return outbox_consumer.received
 

@@ -288,10 +288,10 @@ def test_the_sweeper_dispatches_events_whose_message_was_lost(
 ):
     """T08(b): the process dies after the commit, before the outbox message is sent."""
     make_endpoint(receiver.url())
-    settings.EVENT_OUTBOX_CONSUMERS = []  # the on-commit message never leaves
+    settings.EVENT_OUTBOX_CONSUMERS = {}  # the on-commit message never leaves
     with django_capture_on_commit_callbacks(execute=True):
         event = emit()
-    settings.EVENT_OUTBOX_CONSUMERS = ["webhooks.tasks.webhook_event_dispatch_task"]
+    settings.EVENT_OUTBOX_CONSUMERS = {"webhooks.tasks.webhook_event_dispatch_task": None}
     assert Event.objects.get(pk=event.pk).dispatched_at is None
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,0 +1,29 @@
+"""Django's Redis cache with one client per connection pool instead of one per call.
+
+Django builds a new `redis.Redis` for every cache operation, and redis-py fills a
+fresh table of response callbacks each time: about 0.2 ms of CPU per operation here,
+more than the round trip itself. A client is safe to share between threads (each
+command borrows a connection from the pool), so each pool keeps one.
+"""
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
+
+
+class SharedClientRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients = {}  # connection pool -> its client
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients.setdefault(pool, self._client(connection_pool=pool))
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = SharedClientRedisCacheClient

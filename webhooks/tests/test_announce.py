@@ -1,0 +1,111 @@
+"""The outbox announces an event only when an endpoint subscribes to its type; every
+other event waits for the sweeper, so a stale answer delays an event, never loses it.
+(Celery runs eagerly here: an announced event is dispatched before the test goes on.)"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.utils import timezone
+
+from gateway.celery import app as celery_app
+from gateway.events import Event
+from webhooks.models import WebhookDelivery
+from webhooks.services import webhooks_sweep
+
+pytestmark = pytest.mark.django_db
+
+
+def _dispatched(event: Event) -> bool:
+    return Event.objects.get(pk=event.pk).dispatched_at is not None
+
+
+def _sweep_after_the_grace(settings, django_capture_on_commit_callbacks) -> dict:
+    later = timezone.now() + timedelta(seconds=settings.WEBHOOK_DISPATCH_GRACE + 1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        return webhooks_sweep()
+
+
+@pytest.fixture
+def announced(monkeypatch) -> list[str]:
+    """Ids of the events sent to the broker (which these tests stand in for)."""
+    sent = []
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args, **kw: sent.extend(args))
+    yield sent
+    celery_app.conf.task_always_eager = eager
+
+
+def test_only_events_of_a_subscribed_type_are_announced(
+    announced, receiver, make_endpoint, emit, django_capture_on_commit_callbacks
+):
+    make_endpoint(receiver.url(), events=["payment.captured"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        captured = emit("payment.captured")
+        emit("payment.created")
+        emit("payment.captured", livemode=True)  # the endpoint is a test-mode one
+
+    assert announced == [captured.id]
+
+
+def test_the_sweeper_marks_unannounced_events_dispatched_with_no_delivery(
+    settings, emit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit("payment.captured")
+    assert not _dispatched(event)
+
+    swept = _sweep_after_the_grace(settings, django_capture_on_commit_callbacks)
+
+    assert swept["dispatched"] == 1
+    assert _dispatched(event)
+    assert not WebhookDelivery.objects.filter(event=event).exists()
+
+
+def test_an_endpoint_created_after_the_answer_was_cached_hears_the_next_event_at_once(
+    receiver, make_endpoint, emit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        before = emit("payment.captured")  # caches "nothing subscribed"
+        make_endpoint(receiver.url(), events=["payment.captured"])  # forgotten at commit
+        after = emit("payment.captured")
+
+    assert _dispatched(after)
+    # the older event went in the same batch, but an endpoint gets no event older than it
+    assert _dispatched(before)
+    assert [r.headers["webhook-id"] for r in receiver.wait_for(1)] == [after.id]
+    assert not WebhookDelivery.objects.filter(event=before).exists()
+
+
+def test_an_endpoint_the_cache_has_not_heard_of_gets_the_event_late_not_never(
+    settings, receiver, make_endpoint, emit, django_capture_on_commit_callbacks
+):
+    # given: the cached answer predates the endpoint (as in a process whose cache
+    # is not shared), so the next event is not announced
+    with django_capture_on_commit_callbacks(execute=True):
+        emit("payment.captured")
+    make_endpoint(receiver.url(), events=["payment.captured"])  # its commit hooks never run
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit("payment.captured")
+    assert not _dispatched(event)
+
+    # when / then: the sweeper delivers it
+    _sweep_after_the_grace(settings, django_capture_on_commit_callbacks)
+    assert [r.headers["webhook-id"] for r in receiver.wait_for(1)] == [event.id]
+
+
+def test_every_event_is_announced_while_the_cache_is_down(
+    monkeypatch, emit, django_capture_on_commit_callbacks
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr(cache, "get", down)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit("payment.captured")
+
+    assert _dispatched(event)  # announced, and the dispatch found no endpoint
