@@ -92,22 +92,20 @@ def test_a_key_at_twice_its_limit_is_throttled_while_other_merchants_keep_workin
     _, issued = merchant_create(name="Quiet Shop", email="ops@quiet.test", actor="test")
     quiet = client_for(issued["test_secret"].plaintext)
 
-    def timed(client) -> tuple[int, float]:
+    def timed(client) -> tuple:
         started = time.perf_counter()
         response = client.get("/v1/account")
         return response, time.perf_counter() - started
 
-    # Seconds alternate: the quiet merchant alone (baseline), then with the noisy key
-    # sending 10 requests per second (2x its limit), for 60 seconds of each, so machine
-    # noise hits both samples alike; three such minutes, compared by their median p99
-    # (this machine is shared: one scheduler hiccup is not the rate limiter). The
-    # garbage collector is paused: its pauses would dwarf what is measured.
-    for client in (noisy, quiet) * 3:  # warm up: the first requests pay one-off costs
-        client.get("/v1/account")
-    p99s = {False: [], True: []}
-    allowed = throttled = 0
-    for minute in range(3):
+    def one_minute(minute: int) -> dict[bool, list[float]]:
+        """Seconds alternate: the quiet merchant alone (baseline), then with the noisy
+        key sending 10 requests per second (2x its limit), 60 seconds of each, so
+        machine noise hits both samples alike. Checks that exactly the limit got
+        through each noisy second; returns the quiet merchant's latencies by whether
+        the noisy key was sending. The garbage collector is paused: its pauses would
+        dwarf what is measured."""
         samples = {False: [], True: []}
+        allowed = throttled = 0
         gc.collect()
         gc.disable()
         try:
@@ -130,12 +128,20 @@ def test_a_key_at_twice_its_limit_is_throttled_while_other_merchants_keep_workin
                     clock.shift(1)
         finally:
             gc.enable()
-        for noisy_now, values in samples.items():
-            p99s[noisy_now].append(statistics.quantiles(values, n=100)[98])
+        assert (allowed, throttled) == (300, 300)
+        return samples
 
-    # then: exactly the limit got through each second, the rest was refused
-    assert (allowed, throttled) == (900, 900)
-    # and the other merchant was never throttled nor slowed: p99 within 10 % of the
-    # baseline's (plus half a millisecond of timer noise)
-    baseline, loaded = statistics.median(p99s[False]), statistics.median(p99s[True])
-    assert loaded <= baseline * 1.10 + 0.0005, p99s
+    for client in (noisy, quiet) * 3:  # warm up: the first requests pay one-off costs
+        client.get("/v1/account")
+
+    # then: the other merchant was never throttled nor slowed, its p99 within 10 % of
+    # the baseline's (plus half a millisecond of timer noise). Five minutes are pooled:
+    # on this shared machine the p99 of one minute is its 3rd-slowest request, which a
+    # single scheduler hiccup decides; the 15th-slowest of five is steady, and 2 ms
+    # more on the requests made while the noisy key is refused fails it every time.
+    pooled = {False: [], True: []}
+    for minute in range(5):
+        for noisy_now, values in one_minute(minute).items():
+            pooled[noisy_now] += values
+    baseline, loaded = (statistics.quantiles(pooled[n], n=100)[98] for n in (False, True))
+    assert loaded <= baseline * 1.10 + 0.0005, (baseline, loaded)
