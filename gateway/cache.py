@@ -6,6 +6,9 @@ more than the round trip itself. A client is safe to share between threads (each
 command borrows a connection from the pool), so each pool keeps one.
 """
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -27,3 +30,9 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+
+
+def cache_is_shared() -> bool:
+    """Whether every process sees the same cache, so that busting an entry in one
+    reaches all. The embedded default's cache lives in each process."""
+    return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))

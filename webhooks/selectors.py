@@ -9,6 +9,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from gateway.cache import cache_is_shared
 from gateway.crypto import unseal
 from webhooks.enums import DeliveryStatus, EndpointStatus
 from webhooks.event_types import is_subscribed
@@ -16,8 +17,8 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
-# A change of endpoints reaches the cache at its commit; the expiry bounds how long a
-# change made where the cache is not shared (the embedded default) may go unseen.
+# A change of endpoints reaches the (shared) cache at its commit; the expiry is a
+# safety net for a change whose commit hook did not run (a process killed right then).
 SUBSCRIPTIONS_CACHE_SECONDS = 60
 
 
@@ -69,8 +70,11 @@ def _subscriptions_load(merchant_id: str, livemode: bool) -> list[str]:
 
 def endpoints_want_event(*, merchant_id: str, livemode: bool, type: str) -> bool:
     """Whether an enabled endpoint of the merchant in this mode subscribes to events of
-    `type` (the outbox announces only those; gateway.events). Cached; True whenever
-    the cache cannot answer."""
+    `type` (the outbox announces only those; gateway.events). Cached where the cache
+    is shared, so that an endpoint change is heard by every process at its commit;
+    read from the database each time otherwise. True whenever the cache cannot answer."""
+    if not cache_is_shared():
+        return is_subscribed(_subscriptions_load(merchant_id, livemode), type)
     key = _subscriptions_key(merchant_id, livemode)
     try:
         subscribed = cache.get(key)

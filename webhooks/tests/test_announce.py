@@ -1,6 +1,10 @@
 """The outbox announces an event only when an endpoint subscribes to its type; every
 other event waits for the sweeper, so a stale answer delays an event, never loses it.
-(Celery runs eagerly here: an announced event is dispatched before the test goes on.)"""
+(Celery runs eagerly here: an announced event is dispatched before the test goes on.)
+
+The answer is cached where the cache is shared (Redis); these tests treat the test
+process's cache as such, whichever backend the run has, except where said.
+"""
 
 from datetime import timedelta
 
@@ -11,10 +15,16 @@ from django.utils import timezone
 
 from gateway.celery import app as celery_app
 from gateway.events import Event
+from webhooks import selectors
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhooks_sweep
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(monkeypatch):
+    monkeypatch.setattr(selectors, "cache_is_shared", lambda: True)
 
 
 def _dispatched(event: Event) -> bool:
@@ -109,3 +119,20 @@ def test_every_event_is_announced_while_the_cache_is_down(
         event = emit("payment.captured")
 
     assert _dispatched(event)  # announced, and the dispatch found no endpoint
+
+
+def test_without_a_shared_cache_the_answer_is_read_afresh_for_each_event(
+    monkeypatch, receiver, make_endpoint, emit, django_capture_on_commit_callbacks
+):
+    # given: a cache in each process (the embedded default), which another process's
+    # endpoint change would never reach
+    monkeypatch.setattr(selectors, "cache_is_shared", lambda: False)
+    with django_capture_on_commit_callbacks(execute=True):
+        emit("payment.captured")
+    make_endpoint(receiver.url(), events=["payment.captured"])  # its commit hooks never run
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit("payment.captured")
+
+    assert _dispatched(event)
+    assert [r.headers["webhook-id"] for r in receiver.wait_for(1)] == [event.id]
