@@ -139,9 +139,17 @@ def test_a_key_at_twice_its_limit_is_throttled_while_other_merchants_keep_workin
     # on this shared machine the p99 of one minute is its 3rd-slowest request, which a
     # single scheduler hiccup decides; the 15th-slowest of five is steady, and 2 ms
     # more on the requests made while the noisy key is refused fails it every time.
-    pooled = {False: [], True: []}
-    for minute in range(5):
-        for noisy_now, values in one_minute(minute).items():
-            pooled[noisy_now] += values
-    baseline, loaded = (statistics.quantiles(pooled[n], n=100)[98] for n in (False, True))
-    assert loaded <= baseline * 1.10 + 0.0005, (baseline, loaded)
+    # A second pool is measured only if the first misses: a busy neighbour can spoil
+    # one, a limiter that slows the others spoils both.
+    measured = []
+    for attempt in range(2):
+        pooled = {False: [], True: []}
+        for minute in range(5):
+            for noisy_now, values in one_minute(5 * attempt + minute).items():
+                pooled[noisy_now] += values
+        baseline, loaded = (statistics.quantiles(pooled[n], n=100)[98] for n in (False, True))
+        measured.append((baseline, loaded))
+        if loaded <= baseline * 1.10 + 0.0005:
+            break
+    else:
+        pytest.fail(f"slower while the noisy key was refused, (baseline, loaded) p99: {measured}")
