@@ -85,6 +85,18 @@ def _wants(path: str):
     return import_string(path)
 
 
+def _is_wanted(wants: str, event: Event) -> bool:
+    """The consumer's answer; True when it cannot give one (the change is committed:
+    announcing too much only costs a message)."""
+    try:
+        return _wants(wants)(
+            merchant_id=event.merchant_id, livemode=event.livemode, type=event.type
+        )
+    except Exception:
+        logger.exception("Outbox consumer filter %s failed for %s; announcing", wants, event.id)
+        return True
+
+
 def event_publish(event: Event) -> None:
     """Hand a committed event to each outbox consumer task that wants it, by name.
 
@@ -93,9 +105,7 @@ def event_publish(event: Event) -> None:
     never fails (or hangs on retries) because the broker is away.
     """
     for name, wants in settings.EVENT_OUTBOX_CONSUMERS.items():
-        if wants and not _wants(wants)(
-            merchant_id=event.merchant_id, livemode=event.livemode, type=event.type
-        ):
+        if wants and not _is_wanted(wants, event):
             continue
         if celery_app.conf.task_always_eager:
             celery_app.tasks[name].apply(args=(event.id,))

@@ -100,3 +100,26 @@ def test_each_event_is_claimed_for_dispatch_by_exactly_one_caller(merchant):
     assert [e.id for e in taken] == [second.id, first.id, third.id]
     assert again == []
     assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_a_consumer_whose_filter_fails_is_still_sent_the_event(
+    merchant, settings, consumer, django_capture_on_commit_callbacks
+):
+    settings.EVENT_OUTBOX_CONSUMERS = {CONSUMER: "gateway.tests.outbox_consumer.broken_filter"}
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event = _emit(merchant)
+
+    assert consumer == [event.id]
+
+
+def test_a_consumer_that_does_not_want_an_event_is_not_sent_it(
+    merchant, settings, consumer, django_capture_on_commit_callbacks
+):
+    settings.EVENT_OUTBOX_CONSUMERS = {CONSUMER: "gateway.tests.outbox_consumer.wants_nothing"}
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event = _emit(merchant)
+
+    assert consumer == []
+    assert Event.objects.get(pk=event.pk).dispatched_at is None  # left to the sweeper
