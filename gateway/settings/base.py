@@ -183,6 +183,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(CELERY_BROKER_DIR),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
+        # Its exchange tables; kombu's default is a `control` folder in the working directory.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 else:
     # Longer than the longest task, so a task taken by a dying worker comes back.
