@@ -15,7 +15,9 @@ RUN pip install --no-cache-dir -r requirements/base.txt
 COPY --chown=gateway:gateway . .
 # collectstatic needs settings but no secrets of consequence at build time.
 RUN SECRET_KEY=build-only API_KEY_HASH_SECRET=build-only python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R gateway:gateway /app/var
+    && mkdir -p /app/var/metrics && chown -R gateway:gateway /app/var
+# Every process's Prometheus counters go here; /metrics adds them up (compose shares it).
+ENV PROMETHEUS_MULTIPROC_DIR=/app/var/metrics
 
 USER gateway
 EXPOSE 8000

@@ -22,7 +22,8 @@ migrate: install
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_merchant
-	$(BIN)/honcho start -f Procfile
+	rm -rf var/metrics && mkdir -p var/metrics  # counters start from zero with the system
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/honcho start -f Procfile
 
 ## The test suite: SQLite by default, PostgreSQL when DATABASE_URL is set.
 test: install

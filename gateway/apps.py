@@ -8,9 +8,12 @@ class GatewayConfig(AppConfig):
     verbose_name = "Gateway"
 
     def ready(self) -> None:
-        from gateway import sealed
+        from gateway import metrics, sealed
+        from gateway.events import events_oldest_undispatched
         from gateway.idempotency import IdempotencyKey
         from gateway.logging import install_redaction
 
+        metrics.name_files_per_host()
+        metrics.queue_register("event_outbox", events_oldest_undispatched)
         install_redaction()
         sealed.register(IdempotencyKey, "response_body")

@@ -63,6 +63,17 @@ class Event(models.Model):
         return f"{self.type} {self.id}"
 
 
+def events_oldest_undispatched(now: datetime) -> datetime | None:
+    """When the oldest event its consumers have not taken yet was written (the
+    outbox's lag in /metrics)."""
+    return (
+        Event.objects.filter(dispatched_at__isnull=True)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
 def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -> Event:
     """Record that `snapshot["id"]` changed; call inside the transaction of the change."""
     if not in_transaction():

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from gateway import health
+from gateway import health, metrics
 from gateway.api import views as api_views
 
 api_v1 = [
@@ -23,7 +23,7 @@ urlpatterns = [
     path("", include("payments.api.inbound_urls")),
     path("hosted/", include("payments.urls")),
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler400 = api_views.bad_request

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -35,7 +36,7 @@ from gateway.events import (
     event_list_undispatched,
     events_claim_for_dispatch,
 )
-from webhooks import delivery, schedule, signing, ssrf
+from webhooks import delivery, metrics, schedule, signing, ssrf
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 from webhooks.event_types import is_subscribed
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -508,7 +509,7 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
     with transaction.atomic():
         now = timezone.now()
         ours = WebhookDelivery.objects.filter(status=D.SENDING, claimed_by=token)
-        attempts, superseded = [], []
+        attempts, superseded, outcomes = [], [], []
         by_code: dict[int, list[Sent]] = {}
         for sent in sents:
             if sent.outcome.succeeded:
@@ -527,6 +528,7 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
             )
             if updated == len(ids):
                 attempts += [_attempt(sent, sent.claim.number) for sent in group]
+                outcomes += [metrics.SUCCEEDED] * len(group)
             else:
                 superseded += group  # rare: redo these one by one
         failures = [sent for sent in sents if not sent.outcome.succeeded]
@@ -552,12 +554,17 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
             )
             if updated:
                 attempts.append(_attempt(sent, sent.claim.number))
+                outcomes.append(metrics.FAILED if delay is None else metrics.RETRYING)
                 if delay is not None:
                     retries.append(delay)
             else:
                 superseded.append(sent)
         attempts += [_record_superseded(sent, token=token, now=now) for sent in superseded]
+        outcomes += [
+            metrics.SUCCEEDED if sent.outcome.succeeded else metrics.RETRYING for sent in superseded
+        ]
         WebhookAttempt.objects.bulk_create(attempts)
+        transaction.on_commit(partial(metrics.attempts_counted, outcomes))
         if any(sent.outcome.status_code == 410 for sent in failures):
             _endpoint_disable(
                 endpoint_id=batch.endpoint_id, reason=DisabledReason.GONE, actor="system"

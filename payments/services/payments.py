@@ -6,6 +6,7 @@ between transactions (see payments.services.operations).
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,6 +35,7 @@ from payments.errors import (
 )
 from payments.fees import fee_for
 from payments.ledger import Account, TransactionType, ledger_post
+from payments.metrics import payment_counted
 from payments.models import Customer, Payment, PaymentMethod, ProviderAccount, ProviderOperation
 from payments.providers.base import Outcome, ProviderResult
 from payments.representations import payment_snapshot
@@ -59,15 +61,26 @@ from payments.services.screening import (
 S = PaymentStatus
 
 
-def payment_save_and_emit(payment: Payment) -> None:
-    """Save a transitioned payment and emit its `payment.<status>` event."""
-    payment.save()
+def _emit(payment: Payment, *, status: str) -> None:
+    """Emit `payment.<status>`; the payment is counted under `status` (metrics) once
+    the change commits."""
     event_emit(
-        type=f"payment.{payment.status}",
+        type=f"payment.{status}",
         snapshot=payment_snapshot(payment),
         merchant_id=payment.merchant_id,
         livemode=payment.livemode,
     )
+    transaction.on_commit(
+        partial(
+            payment_counted, status=status, provider=payment.provider, livemode=payment.livemode
+        )
+    )
+
+
+def payment_save_and_emit(payment: Payment) -> None:
+    """Save a transitioned payment and emit its `payment.<status>` event."""
+    payment.save()
+    _emit(payment, status=payment.status)
 
 
 def _locked(payment: Payment) -> Payment:
@@ -406,12 +419,7 @@ def payment_create(
         if screening is not None and not screening.blocks:
             usable = _begin_authorization(payment, route)
         payment.save(force_insert=True)
-        event_emit(
-            type="payment.created",
-            snapshot=payment_snapshot(payment),
-            merchant_id=merchant.id,
-            livemode=livemode,
-        )
+        _emit(payment, status=S.CREATED)
         operation = (
             _reserve_screened_authorization(payment, screening, usable=usable)
             if screening is not None
