@@ -107,13 +107,12 @@ class ApiViewSet(viewsets.ViewSet):
 
     def owned(self, queryset, pk: str, *, noun: str):
         """The caller's object in the caller's mode, or the same 404 as a missing id."""
-        if "\x00" in pk:  # no id has one, and PostgreSQL refuses it in a query
-            obj = None
-        else:
-            obj = queryset.filter(merchant=self.merchant, livemode=self.livemode, pk=pk).first()
-        if obj is None:
-            raise NotFoundError(f"No such {noun}: '{pk}'", param="id")
-        return obj
+        if "\x00" not in pk:  # no id has one, and PostgreSQL refuses it in a query
+            try:
+                return queryset.get(merchant=self.merchant, livemode=self.livemode, pk=pk)
+            except queryset.model.DoesNotExist:
+                pass
+        raise NotFoundError(f"No such {noun}: '{pk}'", param="id")
 
     def paginated_response(self, queryset, serializer_class, context: dict | None = None):
         paginator = self.pagination_class()

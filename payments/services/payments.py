@@ -182,10 +182,12 @@ def apply_void(operation: ProviderOperation, result: ProviderResult) -> None:
 
 
 def _owned(model, pk: str, *, merchant, livemode: bool, param: str):
-    obj = model.objects.for_merchant(merchant, livemode=livemode).filter(pk=pk).first()
-    if obj is None:
-        raise InvalidRequestError(f"No such {param}: '{pk}'", code="resource_missing", param=param)
-    return obj
+    try:  # get(): no ORDER BY for Django to build, unlike first()
+        return model.objects.for_merchant(merchant, livemode=livemode).get(pk=pk)
+    except model.DoesNotExist:
+        raise InvalidRequestError(
+            f"No such {param}: '{pk}'", code="resource_missing", param=param
+        ) from None
 
 
 def _check_payment_method(
