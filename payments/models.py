@@ -251,6 +251,23 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     def amount_refundable_minor(self) -> int:
         return self.amount_received_minor - self.amount_refunded_minor
 
+    # The columns the transitions below write: saving a transitioned payment writes these
+    # (payment_save_and_emit), so a transition writing another one must add it here.
+    TRANSITION_FIELDS = (
+        "status",
+        "amount_capturable_minor",
+        "amount_received_minor",
+        "fee_minor",
+        "provider_reference",
+        "failure_code",
+        "failure_message",
+        "next_action",
+        "cancellation_reason",
+        "authorized_at",
+        "captured_at",
+        "canceled_at",
+    )
+
     # --- transitions (pure: fields of this row only) ------------------------------------
 
     @transition(field=status, source=S.CREATED, target=S.PROCESSING)

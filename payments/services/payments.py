@@ -77,9 +77,13 @@ def _emit(payment: Payment, *, status: str) -> None:
     )
 
 
-def payment_save_and_emit(payment: Payment) -> None:
-    """Save a transitioned payment and emit its `payment.<status>` event."""
-    payment.save()
+def payment_save_and_emit(payment: Payment, *, also: tuple[str, ...] = ()) -> None:
+    """Save a transitioned payment and emit its `payment.<status>` event.
+
+    Only the columns transitions write are saved, and those named in `also`: an UPDATE
+    of every column cost a payment 3 % of its instructions.
+    """
+    payment.save(update_fields=(*Payment.TRANSITION_FIELDS, *also))
     _emit(payment, status=payment.status)
 
 
@@ -469,6 +473,11 @@ def _confirmable(payment: Payment, payment_method_id: str | None) -> Payment:
     return payment
 
 
+# What confirming sets besides the transition: the method, the screening's input and
+# verdict, the account routing chose.
+CONFIRMATION_FIELDS = ("payment_method", "risk_context", "risk", "provider", "provider_account")
+
+
 def payment_confirm(
     *, payment: Payment, payment_method_id: str | None = None, risk_context: dict | None = None
 ) -> Payment:
@@ -485,9 +494,11 @@ def payment_confirm(
         locked.payment_method = payment.payment_method
         locked.risk_context, locked.risk = payment.risk_context, payment.risk
         usable = False
-        if not screening.blocks:
+        if screening.blocks:  # the failure saves the transition's columns
+            locked.save(update_fields=CONFIRMATION_FIELDS)
+        else:
             usable = _begin_authorization(locked, route)
-            payment_save_and_emit(locked)
+            payment_save_and_emit(locked, also=CONFIRMATION_FIELDS)
         operation = _reserve_screened_authorization(locked, screening, usable=usable)
     if operation is None:
         return _declined_or(locked)

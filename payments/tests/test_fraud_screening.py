@@ -248,6 +248,9 @@ def test_screening_at_confirmation_uses_what_was_given_at_creation(test_client):
     # card US, IP DE, billing FR: 20 + 15 + 10
     assert confirmed["status"] == "requires_action"
     assert confirmed["risk"]["score"] == 45
+    stored = test_client.get(f"/v1/payments/{created['id']}").json()
+    assert (stored["payment_method"], stored["risk"]) == (method, confirmed["risk"])
+    assert Payment.objects.get(pk=created["id"]).risk_context["billing_country"] == "FR"
 
 
 def test_a_blocked_confirmation_is_402_and_the_payment_failed(test_client):
@@ -264,6 +267,7 @@ def test_a_blocked_confirmation_is_402_and_the_payment_failed(test_client):
     assert response.json()["error"]["code"] == "fraud_blocked"
     payment = Payment.objects.get(pk=created["id"])
     assert (payment.status, payment.failure_code) == ("failed", "fraud_blocked")
+    assert (payment.payment_method_id, payment.risk["level"]) == (method, "block")
     assert _events(payment.id) == ["payment.created", "payment.failed"]
 
 

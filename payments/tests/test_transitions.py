@@ -1,6 +1,8 @@
 """Every action on a payment in every state: allowed ones move it, the rest are 400
 `payment_unexpected_state` (or the code in REFUSED_CODES) and change nothing."""
 
+import copy
+
 import pytest
 
 from gateway.events import Event
@@ -100,3 +102,35 @@ def test_status_cannot_be_assigned_directly(pay):
 
     with pytest.raises(AttributeError):
         payment.status = "refunded"
+
+
+# Each transition's keyword arguments: a transition added without an entry here fails
+# the test below, which is the point.
+TRANSITION_ARGUMENTS = {
+    "begin_authorization": {},
+    "await_customer": {"provider_reference": "ref_1", "next_action": {"type": "redirect"}},
+    "begin_authentication": {},
+    "authorize": {"provider_reference": "ref_1"},
+    "require_action": {"provider_reference": "ref_1", "next_action": {"type": "redirect"}},
+    "capture": {"amount_minor": 600, "fee_minor": 40, "provider_reference": "ref_2"},
+    "fail": {"code": "card_declined", "message": "Declined."},
+    "cancel": {"reason": "duplicate"},
+    "hold_for_review": {},
+    "settle_refund": {"refunded_succeeded_minor": 100},
+}
+
+
+def test_transitions_write_only_their_declared_fields():
+    """A transitioned payment is saved with `update_fields=Payment.TRANSITION_FIELDS`:
+    a column a transition wrote outside them would silently not be saved."""
+    declared = {Payment._meta.get_field(name).attname for name in Payment.TRANSITION_FIELDS}
+    columns = [field.attname for field in Payment._meta.concrete_fields]
+    transitions = Payment._meta.get_field("status").get_all_transitions(Payment)
+    for transition in transitions:
+        payment = Payment(status=transition.source, amount_minor=1000, amount_received_minor=1000)
+        before = {column: copy.deepcopy(getattr(payment, column)) for column in columns}
+
+        getattr(payment, transition.name)(**TRANSITION_ARGUMENTS[transition.name])
+
+        written = {column for column in columns if getattr(payment, column) != before[column]}
+        assert written <= declared, (transition.name, transition.source, written - declared)
