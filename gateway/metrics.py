@@ -60,24 +60,22 @@ def name_files_per_host() -> None:
         values.ValueClass = values.MultiProcessValue(process_identifier=_process_identifier)
 
 
-class QueueLagCollector:
+def _queue_lag() -> GaugeMetricFamily:
     """`gateway_queue_lag_seconds{queue}`: how long the oldest due item has waited."""
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "gateway_queue_lag_seconds",
-            "How long the oldest item due in each work queue has been waiting (0: none).",
-            labels=["queue"],
-        )
-        now = timezone.now()
-        for name, oldest_due in sorted(_queues.items()):
-            try:
-                due = oldest_due(now)
-            except DatabaseError:
-                logger.warning("Queue lag of %s unavailable: the database did not answer", name)
-                continue
-            family.add_metric([name], max(0.0, (now - due).total_seconds()) if due else 0.0)
-        yield family
+    family = GaugeMetricFamily(
+        "gateway_queue_lag_seconds",
+        "How long the oldest item due in each work queue has been waiting (0: none).",
+        labels=["queue"],
+    )
+    now = timezone.now()
+    for name, oldest_due in sorted(_queues.items()):
+        try:
+            due = oldest_due(now)
+        except DatabaseError:
+            logger.warning("Queue lag of %s unavailable: the database did not answer", name)
+            continue
+        family.add_metric([name], max(0.0, (now - due).total_seconds()) if due else 0.0)
+    return family
 
 
 class _Scrape:
@@ -86,9 +84,9 @@ class _Scrape:
     def __init__(self, counters) -> None:
         self.counters = counters
 
-    def collect(self):
+    def collect(self) -> Iterator:
         yield from self.counters.collect()
-        yield from QueueLagCollector().collect()
+        yield _queue_lag()
 
 
 def _counters():
