@@ -3,12 +3,15 @@
 Each mutating call carries the caller's idempotency key. The first call with a key
 is executed and its answer stored; any later call with that key gets the stored
 answer and changes nothing, so a gateway retrying after a timeout never charges twice.
-Answers are plain dicts, as they would be if they came over HTTP.
+An authorization's answer is stored on the charge it creates (one INSERT, which is
+its own transaction); the other calls' answers in SimulatedRequest. Answers are plain
+dicts, as they would be if they came over HTTP.
 """
 
 import secrets
+from contextlib import nullcontext
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from simulator.cards import AUTHENTICATION_FAILED, outcome_for
@@ -34,8 +37,12 @@ def _once(idempotency_key: str, operation: str, perform) -> dict:
 
 def lookup(idempotency_key: str) -> dict | None:
     """The answer given to an earlier call with this key, or None if it never arrived."""
-    stored = SimulatedRequest.objects.filter(idempotency_key=idempotency_key).first()
-    return stored.response if stored else None
+    authorization = SimulatedCharge.objects.filter(idempotency_key=idempotency_key)
+    answer = authorization.values_list("answer", flat=True).first()
+    if answer is not None:
+        return answer
+    later_call = SimulatedRequest.objects.filter(idempotency_key=idempotency_key)
+    return later_call.values_list("response", flat=True).first()
 
 
 def authorize(
@@ -50,40 +57,49 @@ def authorize(
     scenario: str,
     three_d_secure: bool = False,
 ) -> dict:
-    def perform() -> dict:
-        outcome = outcome_for(
-            card_number,
-            livemode=livemode,
-            scenario=scenario,
-            off_session=off_session,
-            three_d_secure=three_d_secure,
+    outcome = outcome_for(
+        card_number,
+        livemode=livemode,
+        scenario=scenario,
+        off_session=off_session,
+        three_d_secure=three_d_secure,
+    )
+    if outcome.result == "succeeded":
+        status = "captured" if capture else "authorized"
+    else:
+        status = "authenticating" if outcome.result == "requires_action" else "failed"
+    reference = _reference()
+    answer = {
+        "result": outcome.result,
+        "reference": reference,
+        "status": status,
+        "decline_code": outcome.decline_code,
+        "message": outcome.message,
+    }
+    now = timezone.now()
+    charge = SimulatedCharge(
+        reference=reference,
+        idempotency_key=idempotency_key,
+        answer=answer,
+        livemode=livemode,
+        status=status,
+        amount_minor=amount_minor,
+        currency=currency,
+        amount_captured_minor=amount_minor if status == "captured" else 0,
+        card_last4=card_number[-4:],
+        decline_code=outcome.decline_code,
+        captured_at=now if status == "captured" else None,
+    )
+    # Alone, the INSERT is its own transaction; inside one (a test's), a savepoint
+    # keeps a refused INSERT from ending it.
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            charge.save(force_insert=True)
+    except IntegrityError:  # an earlier or concurrent call with this key
+        return SimulatedCharge.objects.values_list("answer", flat=True).get(
+            idempotency_key=idempotency_key
         )
-        reference = _reference()
-        if outcome.result == "succeeded":
-            status = "captured" if capture else "authorized"
-        else:
-            status = "authenticating" if outcome.result == "requires_action" else "failed"
-        now = timezone.now()
-        SimulatedCharge.objects.create(
-            reference=reference,
-            livemode=livemode,
-            status=status,
-            amount_minor=amount_minor,
-            currency=currency,
-            amount_captured_minor=amount_minor if status == "captured" else 0,
-            card_last4=card_number[-4:],
-            decline_code=outcome.decline_code,
-            captured_at=now if status == "captured" else None,
-        )
-        return {
-            "result": outcome.result,
-            "reference": reference,
-            "status": status,
-            "decline_code": outcome.decline_code,
-            "message": outcome.message,
-        }
-
-    return _once(idempotency_key, "authorize", perform)
+    return answer
 
 
 def _charge_answer(charge: SimulatedCharge, result: str, message: str = "") -> dict:

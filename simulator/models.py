@@ -3,9 +3,15 @@ from django.utils import timezone
 
 
 class SimulatedCharge(models.Model):
-    """The acquirer's record of a card authorization and what became of it."""
+    """The acquirer's record of a card authorization and what became of it.
+
+    It keeps the authorization request's idempotency key and the answer it got: a
+    repeat of the key gets that answer, and authorizing is a single INSERT.
+    """
 
     reference = models.CharField(max_length=40, unique=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    answer = models.JSONField(help_text="what the authorization request was answered")
     livemode = models.BooleanField()
     status = models.CharField(max_length=16)  # authenticating, authorized, captured, voided, failed
     amount_minor = models.BigIntegerField()
@@ -22,8 +28,9 @@ class SimulatedCharge(models.Model):
 
 
 class SimulatedRequest(models.Model):
-    """Every mutating request by idempotency key, with the answer it got: a repeat of
-    the key gets the same answer and changes nothing (as at a real provider)."""
+    """Every mutating request on an existing charge (capture, void, refund, 3-D Secure)
+    by idempotency key, with the answer it got: a repeat of the key gets the same
+    answer and changes nothing (as at a real provider)."""
 
     idempotency_key = models.CharField(max_length=100, unique=True)
     operation = models.CharField(max_length=16)

@@ -26,7 +26,7 @@ from payments.models import Payment, ProviderOperation
 from payments.services import payments as payment_services
 from payments.services.resolution import operations_resolve_pending
 from payments.tests.conftest import assert_json_error, card_data, row_counts
-from simulator.models import SimulatedCharge, SimulatedRequest
+from simulator.models import SimulatedCharge
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -183,7 +183,7 @@ def test_connection_killed_while_posting_to_the_ledger(pause_in, test_client, re
         total=Sum("amount_minor")
     ) == {"total": 0}
     assert SimulatedCharge.objects.count() == 1
-    assert SimulatedRequest.objects.filter(idempotency_key=operation.idempotency_key).count() == 1
+    assert SimulatedCharge.objects.filter(idempotency_key=operation.idempotency_key).count() == 1
     assert_no_partial_rows()
     assert operations_resolve_pending(older_than=timedelta(0)) == 0
 

@@ -10,7 +10,7 @@ from gateway.events import Event
 from payments.models import Payment, ProviderOperation
 from payments.tests.conftest import card_data
 from payments.tests.helpers import random_pan
-from simulator.models import SimulatedCharge, SimulatedRequest
+from simulator.models import SimulatedCharge
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_the_always_blocked_card_is_blocked_by_screening_before_any_provider_cal
     }
     # and it was screening, not the acquirer
     assert not ProviderOperation.objects.exists()
-    assert not SimulatedRequest.objects.exists()
+    assert not SimulatedCharge.objects.exists()
     assessment = Assessment.objects.get(payment_id=payment["id"])
     assert (assessment.score, assessment.decision) == (100, "block")
     assert _events(payment["id"]) == ["payment.created", "payment.failed"]

@@ -15,7 +15,7 @@ from payments.breaker import (
 from payments.models import Payment
 from payments.tests.conftest import card_data
 from payments.tests.fakes.servers import HANG, Reply, StubServer
-from simulator.models import SimulatedRequest
+from simulator.models import SimulatedCharge
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_a_timeout_is_not_retried_elsewhere(pay, add_account, stub, fast_timeout
     assert time.monotonic() - started < 3
     assert body["status"] == "processing"
     assert _attempts(body["id"]) == [("stripe", a, "pending")]
-    assert SimulatedRequest.objects.count() == 0
+    assert SimulatedCharge.objects.count() == 0
 
 
 def test_an_open_circuit_is_skipped(pay, add_account, settings):
