@@ -1,12 +1,17 @@
-"""Reads for screening: a merchant's configuration, blocklist matches, usual amount.
+"""Reads for screening: a merchant's configuration, blocklist matches, usual amount;
+and the operations dashboard's daily decisions.
 
-Every payment is screened, so these reads are cached (Django's cache: Redis when
+Every payment is screened, so screening's reads are cached (Django's cache: Redis when
 configured, shared by all processes). Changing settings or blocklists busts the
 cache at once (signal receivers below: cache busting, the one use of signals here);
 the usual amount may lag a minute, it moves slowly.
 """
 
+from datetime import datetime
+
 from django.core.cache import cache
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -149,3 +154,18 @@ def _usual_amount_load(*, merchant_id: str, livemode: bool, currency: str) -> in
     if len(amounts) < USUAL_AMOUNT_MIN_SAMPLES:
         return None
     return sum(amounts) // len(amounts)
+
+
+def assessment_daily_decisions(
+    *, livemode: bool, since: datetime, merchant_id: str | None = None
+) -> list[dict]:
+    """Screening decisions since `since`, counted by day (UTC) and decision."""
+    assessments = Assessment.objects.filter(livemode=livemode, created_at__gte=since)
+    if merchant_id:
+        assessments = assessments.filter(merchant_id=merchant_id)
+    return list(
+        assessments.annotate(day=TruncDate("created_at"))
+        .values("day", "decision")
+        .annotate(count=Count("payment_id"))
+        .order_by("day", "decision")
+    )

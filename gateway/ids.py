@@ -11,6 +11,7 @@ import functools
 import secrets
 import threading
 import time
+from datetime import datetime
 
 from django.db import models
 
@@ -75,6 +76,18 @@ def new_id(prefix: str, *, now_ms: int | None = None) -> str:
     if now_ms is not None:
         return f"{prefix}_{_encode((now_ms << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS))}"
     return f"{prefix}_{_encode(_next_value(time.time_ns() // 1_000_000))}"
+
+
+def id_floor(prefix: str, at: datetime) -> str:
+    """The smallest id of this kind that an object created at or after `at` can have,
+    so that a range of ids, served by the primary key's index, narrows a range of
+    creation times without an index of its own. Ids never sort before their time; they
+    may sort after it (a clock stepping back meets the monotonic guard of _next_value),
+    so the range is a superset: filter on the time too for an exact one."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    millis = int(at.timestamp() * 1000)
+    return f"{prefix}_{_encode(millis << _RANDOM_BITS)}"
 
 
 def has_prefix(value: object, prefix: str) -> bool:

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gateway import health, metrics
 from gateway.api import views as api_views
+from payments.admin.dashboard import dashboard_view
 
 api_v1 = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("v1/", include(api_v1)),
     path("", include("payments.api.inbound_urls")),
     path("hosted/", include("payments.urls")),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("metrics", metrics.metrics_view, name="metrics"),
 ]

@@ -100,6 +100,17 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Reports (the admin's dashboard) read from a PostgreSQL read replica when one is set;
+# everything else stays on the primary (gateway.routers).
+if env("REPORTS_DATABASE_URL", default=""):
+    DATABASES["reports"] = {
+        **env.db("REPORTS_DATABASE_URL"),
+        "ENGINE": DATABASES["default"]["ENGINE"],
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["gateway.routers.ReportsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, rate limits ---------------------------------------------------------------

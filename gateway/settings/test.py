@@ -31,4 +31,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test process, so parallel runs in one checkout do not collide.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
+# The reports router runs in tests too: `reports` is a second connection to the test
+# database, as a read replica would be (tests that read through it need transaction=True).
+DATABASES.setdefault("reports", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})
+
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it

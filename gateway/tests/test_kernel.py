@@ -1,6 +1,9 @@
-import pytest
+from datetime import UTC, datetime
 
-from gateway.ids import has_prefix, new_id
+import pytest
+import time_machine
+
+from gateway.ids import has_prefix, id_floor, new_id
 from gateway.money import CurrencyMismatch, Money, normalize_currency
 
 
@@ -19,6 +22,19 @@ def test_ids_are_prefixed_and_sort_by_time():
 def test_unknown_prefix_is_refused():
     with pytest.raises(ValueError):
         new_id("payment")
+    with pytest.raises(ValueError):
+        id_floor("payment", datetime.now(UTC))
+
+
+def test_the_id_floor_of_a_moment_parts_the_ids_made_before_it_from_those_after():
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    millis = int(moment.timestamp() * 1000)
+    floor = id_floor("pay", moment)
+
+    assert all(new_id("pay", now_ms=millis - 1) < floor for _ in range(1000))
+    assert all(floor <= new_id("pay", now_ms=millis) for _ in range(1000))
+    with time_machine.travel(moment, tick=False):
+        assert floor <= new_id("pay")
 
 
 @pytest.mark.parametrize(
