@@ -69,6 +69,9 @@ class PaymentMethod(models.Model):
     type = models.CharField(max_length=16, default="card")
     card_brand = models.CharField(max_length=16)
     card_last4 = models.CharField(max_length=4)
+    card_bin = models.CharField(
+        max_length=6, blank=True, help_text="first six digits, for screening (never exposed)"
+    )
     card_exp_month = models.PositiveSmallIntegerField()
     card_exp_year = models.PositiveSmallIntegerField()
     card_fingerprint = models.CharField(max_length=64, help_text="keyed hash, per merchant")

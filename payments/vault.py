@@ -7,7 +7,9 @@ row's id, so a ciphertext moved to another row does not open.
 import json
 
 from gateway import crypto
-from payments.models import Customer, PaymentMethod, ProviderAccount
+from gateway.audit import audit_record
+from gateway.logging import request_id_var
+from payments.models import Customer, PaymentMethod, ProviderAccount, ProviderOperation
 
 
 def _seal_json(value: dict, *, row_id: str) -> bytes:
@@ -24,13 +26,24 @@ def seal_card(payment_method: PaymentMethod, *, number: str, billing_details: di
 
 
 def card_number(payment_method: PaymentMethod) -> str:
-    """The PAN, for the provider call only: never log, store or return it."""
+    """The PAN, for the provider call only: never log, store or return it. Every
+    attempt that opens it is audited when reserved (audit_detokenize)."""
     return crypto.unseal(payment_method.card_ciphertext, aad=payment_method.id.encode()).decode()
 
 
-def card_bin(payment_method: PaymentMethod) -> str:
-    """The first six digits (BIN), for fraud screening; they may be shown and stored."""
-    return card_number(payment_method)[:6]
+def audit_detokenize(operation: ProviderOperation) -> None:
+    """Record that this authorization attempt will open its payment's card (T15: every
+    detokenize is audited). Call in the transaction that reserves the attempt: written
+    before the card is opened, a crash in between overstates the trail, never hides."""
+    payment = operation.payment
+    audit_record(
+        actor="system",
+        action="card.detokenize",
+        obj=payment.payment_method,
+        merchant_id=payment.merchant_id,
+        reason=f"authorization attempt {operation.attempts} of {operation.id}",
+        data={"payment": payment.id, "request_id": request_id_var.get()},
+    )
 
 
 def billing_details(payment_method: PaymentMethod) -> dict:

@@ -65,7 +65,7 @@ def operation_reserve(
     )
     if earlier:
         key = f"{key}-{earlier + 1}"
-    return ProviderOperation.objects.create(
+    operation = ProviderOperation.objects.create(
         payment=payment,
         refund=refund,
         kind=kind,
@@ -75,6 +75,17 @@ def operation_reserve(
         amount_minor=amount_minor,
         reason=reason,
         attempts=1,  # reserved to be sent right away
+    )
+    if sends_card(operation):
+        vault.audit_detokenize(operation)
+    return operation
+
+
+def sends_card(operation: ProviderOperation) -> bool:
+    """Whether sending the operation opens the card in the vault (_authorization_request)."""
+    return (
+        operation.kind == OperationKind.AUTHORIZE
+        and operation.payment.payment_method_id is not None
     )
 
 

@@ -74,6 +74,7 @@ def payment_method_create(
         customer=customer,
         card_brand=valid.brand,
         card_last4=valid.last4,
+        card_bin=valid.number[:6],
         card_exp_month=valid.exp_month,
         card_exp_year=valid.exp_year,
         card_fingerprint=crypto.fingerprint(valid.number, scope=merchant.id),

@@ -4,13 +4,15 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from payments import vault
 from payments.enums import OperationKind, OperationStatus
 from payments.models import ProviderOperation
 from payments.providers.base import ProviderError
-from payments.services.operations import operation_apply, operation_call
+from payments.services.operations import operation_apply, operation_call, sends_card
 from payments.services.payments import apply_authorization, apply_capture, apply_void
 from payments.services.provider_accounts import provider_for
 from payments.services.refunds import apply_refund
@@ -43,11 +45,19 @@ def operation_resolve(operation: ProviderOperation) -> bool:
         logger.warning("Provider %s unreachable while resolving %s", operation.provider, operation)
         return False
     if result is None:  # it never arrived: send it again, under the same key
-        ProviderOperation.objects.filter(pk=operation.pk).update(attempts=F("attempts") + 1)
+        _reserve_another_attempt(operation)
         result = operation_call(operation)
         if result is None:
             return False
     return operation_apply(operation, result, APPLIERS[operation.kind])
+
+
+@transaction.atomic
+def _reserve_another_attempt(operation: ProviderOperation) -> None:
+    ProviderOperation.objects.filter(pk=operation.pk).update(attempts=F("attempts") + 1)
+    if sends_card(operation):
+        operation.refresh_from_db(fields=["attempts"])
+        vault.audit_detokenize(operation)
 
 
 def operations_resolve_pending(*, older_than: timedelta | None = None) -> int:

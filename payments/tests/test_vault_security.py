@@ -1,21 +1,27 @@
 """PCI DSS checks on the vault: T11 (no PAN or CVC anywhere), T12 (AEAD at rest, keyed
-per-merchant fingerprints) and T14 (masking, as a property over every valid PAN)."""
+per-merchant fingerprints), T14 (masking, as a property over every valid PAN) and the
+vault's part of T15 (every detokenize is audited)."""
 
 import hashlib
 import logging
 import random
 import time
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway import crypto
+from gateway.audit import AuditLog
 from payments import vault
 from payments.cards import BRANDS, validate_card
-from payments.models import PaymentMethod
+from payments.models import Payment, PaymentMethod
+from payments.services.resolution import operations_resolve_pending
 from payments.tests.factories import CustomerFactory, PaymentMethodFactory, future_year
 from payments.tests.helpers import (
     cache_values,
@@ -28,6 +34,7 @@ from payments.tests.helpers import (
     standalone,
     with_check_digit,
 )
+from simulator.models import SimulatedCharge
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +286,44 @@ def test_t14_no_output_shows_more_of_a_pan_than_bin_and_last4(
     assert created.status_code == 200
     for where, text in outputs.items():
         assert longest_pan_run(text, pan) <= 6, where  # the BIN, or the last four
+
+
+def _detokenized() -> list[tuple[str, str, str]]:
+    rows = AuditLog.objects.filter(action="card.detokenize").order_by("id")
+    return [(row.object_id, row.reason, row.data["payment"]) for row in rows]
+
+
+def test_t15_every_authorization_that_opens_the_card_is_audited(pay, test_client, merchant):
+    # when: a card is saved with a first payment, then charged again, then only saved
+    first = pay(amount=1000)
+    card = first.json()["payment_method"]
+    again = pay(amount=500, payment_method=card)
+    test_client.post("/v1/payment_methods", card_body(), format="json")
+
+    # then: one row per authorization, naming the card, the attempt and the request
+    operations = [Payment.objects.get(pk=p.json()["id"]).operations.get() for p in (first, again)]
+    assert _detokenized() == [
+        (card, f"authorization attempt 1 of {op.id}", op.payment_id) for op in operations
+    ]
+    row = AuditLog.objects.filter(action="card.detokenize").earliest("id")
+    assert (row.actor, row.merchant_id) == ("system", merchant.id)
+    assert row.data["request_id"] == first["Request-Id"]
+
+
+def test_t15_an_authorization_sent_again_by_the_resolver_is_audited_again(pay):
+    # given: an authorization the acquirer never received (its answer and charge lost)
+    payment = Payment.objects.get(pk=pay(simulate="network_timeout").json()["id"])
+    SimulatedCharge.objects.all().delete()
+
+    # when: the resolver finds nothing upstream and sends it again (to time out again:
+    # the scenario holds for every attempt)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert operations_resolve_pending() == 0
+
+    # then
+    operation = payment.operations.get()
+    assert operation.attempts == 2
+    assert [reason for _, reason, _ in _detokenized()] == [
+        f"authorization attempt 1 of {operation.id}",
+        f"authorization attempt 2 of {operation.id}",
+    ]
