@@ -2,11 +2,16 @@
 
 Redaction runs on the fully formatted message (and the traceback text) of every
 record, so a card number or key is masked even when some code logs it by mistake.
+Values passed as `extra` (Django's `request`, whose repr holds the path and query
+string) are attached after a record is created: the JSON formatter redacts its whole
+output line too.
 """
 
 import contextvars
 import logging
 import re
+
+from pythonjsonlogger.json import JsonFormatter
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -94,6 +99,13 @@ def install_redaction() -> None:
 
     factory.redacting = True
     logging.setLogRecordFactory(factory)
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """python-json-logger's formatter, with every line it writes redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class RequestIdFilter(logging.Filter):

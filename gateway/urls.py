@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from gateway import health, metrics
 from gateway.api import views as api_views
 from payments.admin.dashboard import dashboard_view
 
 api_v1 = [
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("schema", api_views.SchemaView.as_view(), name="schema"),
     path("", include("merchants.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("fraud.api.urls")),

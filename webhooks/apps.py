@@ -8,13 +8,14 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from gateway import metrics, sealed
+        from gateway import metrics, sealed, timeline
         from webhooks import (
             checks,  # noqa: F401 - registers the settings checks
-            selectors,  # noqa: F401 - connects its cache busting
+            selectors,  # also connects its cache busting
         )
         from webhooks.metrics import deliveries_oldest_due
         from webhooks.models import WebhookEndpoint
 
         sealed.register(WebhookEndpoint, "secret_ciphertext", "previous_secret_ciphertext")
         metrics.queue_register("webhook_deliveries", deliveries_oldest_due)
+        timeline.event_rows_register(selectors.delivery_timeline_rows)

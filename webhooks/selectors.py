@@ -115,3 +115,22 @@ def deliveries_due_by_endpoint(*, at=None) -> dict[str, int]:
         .values_list("endpoint_id", "due")
     )
     return dict(rows)
+
+
+def delivery_timeline_rows(event_ids: list[str]) -> list[dict]:
+    """Each delivery of these events, for the admin's timeline (gateway.timeline)."""
+    deliveries = WebhookDelivery.objects.filter(event_id__in=event_ids).select_related(
+        "event", "endpoint"
+    )
+    return [
+        {
+            "at": delivery.completed_at or delivery.created_at,
+            "kind": "webhook",
+            "what": f"{delivery.event.type} {delivery.status}",
+            "detail": (
+                f"{delivery.endpoint.url}: {delivery.attempt_count} attempt(s)"
+                + (f", last HTTP {delivery.last_status_code}" if delivery.last_status_code else "")
+            ),
+        }
+        for delivery in deliveries
+    ]

@@ -50,6 +50,15 @@ class AmountField(serializers.Field):
         return value
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false: DRF's own also takes "yes", "on", 1 and the like."""
+
+    def to_internal_value(self, data) -> bool:
+        if type(data) is not bool:
+            self.fail("invalid", input=data)
+        return data
+
+
 @extend_schema_field({"type": "string", "minLength": 3, "maxLength": 3, "example": "usd"})
 class CurrencyField(serializers.Field):
     """An ISO 4217 code, any case in, lower case out."""

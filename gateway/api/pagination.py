@@ -2,13 +2,14 @@
 
 Ids are time-sortable, so the cursor is simply the id: `starting_after=X` returns the
 objects older than X, `ending_before=X` those newer than X. Each page costs one query
-(`limit + 1` rows tell `has_more` without a COUNT).
+(`limit + 1` rows tell `has_more` without a COUNT), and one more to check its cursor.
 """
 
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from gateway.api.errors import InvalidRequestError
+from gateway.ids import has_prefix
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -25,6 +26,21 @@ def _limit(request) -> int:
     return int(raw)
 
 
+def _check_cursor(queryset, cursor: str, view, param: str) -> None:
+    """As Stripe answers: a cursor that is none of the caller's objects of this kind is
+    an error, not the first page again (a client paging with a mistyped id would loop).
+    Checked against everything of the caller's mode, not the filtered list: an object
+    that stopped matching a filter between two pages is still a place to resume."""
+    prefix = getattr(queryset.model._meta.pk, "prefix", None)
+    if (prefix is None or has_prefix(cursor, prefix)) and queryset.model._default_manager.filter(
+        pk=cursor, merchant=view.merchant, livemode=view.livemode
+    ).exists():
+        return
+    raise InvalidRequestError(
+        f"No such object for {param}: '{cursor}'", code="resource_missing", param=param
+    )
+
+
 class CursorListPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         limit = _limit(request)
@@ -33,6 +49,10 @@ class CursorListPagination(BasePagination):
         if after and before:
             raise InvalidRequestError(
                 "Use starting_after or ending_before, not both.", param="ending_before"
+            )
+        if after or before:
+            _check_cursor(
+                queryset, after or before, view, "ending_before" if before else "starting_after"
             )
         if before:
             rows = list(queryset.filter(pk__gt=before).order_by("pk")[: limit + 1])

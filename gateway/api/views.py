@@ -2,8 +2,10 @@
 
 from django.views import defaults
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 
 from gateway.api import errors
 
@@ -17,8 +19,19 @@ def not_found(request):
     raise NotFound()
 
 
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document (YAML, or JSON on request). Its errors, a POST say, are the
+    JSON error body like every /v1/ answer, not rendered in the negotiated YAML."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
 def _is_api(request) -> bool:
-    return request.path.startswith("/v1/")
+    return request.path == "/v1" or request.path.startswith("/v1/")
 
 
 def bad_request(request, exception):

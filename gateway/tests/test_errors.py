@@ -17,7 +17,7 @@ def test_403_publishable_key(client_for, keys):
     assert_json_error(response, 403, "permission_error", "secret_key_required")
 
 
-@pytest.mark.parametrize("path", ["/v1/nope", "/v1/payments/pay_missing/whatever", "/v1/"])
+@pytest.mark.parametrize("path", ["/v1/nope", "/v1/payments/pay_missing/whatever", "/v1/", "/v1"])
 def test_404_unknown_path_with_and_without_key(api_client, test_client, path):
     assert_json_error(api_client.get(path), 404, "invalid_request_error", "resource_missing")
     assert_json_error(test_client.post(path), 404, "invalid_request_error", "resource_missing")
@@ -27,6 +27,13 @@ def test_405_wrong_method(test_client):
     assert_json_error(
         test_client.delete("/v1/account"), 405, "invalid_request_error", "method_not_allowed"
     )
+
+
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_405_on_the_schema_is_json_too(api_client, method):
+    response = getattr(api_client, method)("/v1/schema")
+
+    assert_json_error(response, 405, "invalid_request_error", "method_not_allowed")
 
 
 def test_415_non_json_body(test_client):

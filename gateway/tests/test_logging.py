@@ -1,3 +1,4 @@
+import json
 import logging
 
 import pytest
@@ -52,6 +53,25 @@ def test_every_log_record_is_redacted_whatever_the_handler(caplog):
     assert "987" not in text
     assert "abcDEF1234567890" not in text
     assert "400000******0002" in text
+
+
+def test_the_extras_of_a_record_are_redacted_in_the_json_line(rf):
+    """Django logs 4xx responses with the request as an extra: its repr holds the path
+    and query string, attached after the record factory has redacted the message."""
+    console = next(h for h in logging.getLogger().handlers if h.name == "console")
+    formatter = console.formatter
+    request = rf.get("/v1/nothing/4000056655665556?k=sk_test_fl6W5Cy3abc")
+    record = logging.getLogger("django.request").makeRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (request.path,), None,
+        extra={"status_code": 404, "request": request},
+    )  # fmt: skip
+
+    line = json.loads(formatter.format(record))
+
+    assert (
+        line["request"] == "<WSGIRequest: GET '/v1/nothing/400005******5556?k=sk_test_[REDACTED]'>"
+    )
+    assert line["message"] == "Not Found: /v1/nothing/400005******5556"
 
 
 @st.composite

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gateway.tests.idempotency_views import router as idempotency_router
+from gateway.urls import handler400, handler403, handler404, handler500  # noqa: F401
 from gateway.urls import urlpatterns as real_urlpatterns
 
 

@@ -5,15 +5,17 @@ reason and auditing who asked for what and why before anything moves."""
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fraud.admin import FraudAssessmentPanel, review_queue_admin
-from fraud.models import Review
+from fraud.models import Assessment, Review
 from gateway.admin_actions import reason_action
 from gateway.audit import audit_record
 from gateway.events import Event
 from gateway.money import Money
+from gateway.timeline import event_rows
 from payments.admin.vault import ReadOnlyAdmin
 from payments.models import Payment, ProviderOperation, Refund
 from payments.services import payments as payment_services
@@ -107,16 +109,30 @@ class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
         return request.user.has_perm("payments.change_payment")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "timeline": payment_timeline(object_id)}
+        # The admin's links quote the id ("_" becomes "_5F"); look it up unquoted.
+        timeline = payment_timeline(unquote(object_id))
+        extra_context = {**(extra_context or {}), "timeline": timeline}
         return super().change_view(request, object_id, form_url, extra_context)
 
 
 def payment_timeline(payment_id: str) -> list[dict]:
-    """Events, provider operations and ledger postings of a payment, oldest first."""
+    """Events (and their webhook deliveries), the fraud decision, provider operations
+    and ledger postings of a payment, oldest first."""
     refund_ids = list(Refund.objects.filter(payment_id=payment_id).values_list("id", flat=True))
+    events = list(Event.objects.filter(object_id__in=[payment_id, *refund_ids]))
     rows = [
         {"at": event.created_at, "kind": "event", "what": event.type, "detail": event.id}
-        for event in Event.objects.filter(object_id__in=[payment_id, *refund_ids])
+        for event in events
+    ]
+    rows += event_rows([event.id for event in events])
+    rows += [
+        {
+            "at": assessment.created_at,
+            "kind": "fraud",
+            "what": f"{assessment.decision} (score {assessment.score})",
+            "detail": ", ".join(assessment.reasons) or "no rule fired",
+        }
+        for assessment in Assessment.objects.filter(payment_id=payment_id)
     ]
     rows += [
         {

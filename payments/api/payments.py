@@ -9,7 +9,13 @@ from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
 from gateway.api.errors import ForbiddenError
-from gateway.api.fields import AmountField, CurrencyField, MetadataField, StrictInputSerializer
+from gateway.api.fields import (
+    AmountField,
+    CurrencyField,
+    MetadataField,
+    StrictBooleanField,
+    StrictInputSerializer,
+)
 from gateway.api.filters import choice_filter, created_filter
 from merchants.permissions import IsAnyKey, IsSecretKey, MerchantIsActive
 from payments.enums import CancellationReason, CaptureMethod, PaymentStatus, SimulateScenario
@@ -75,7 +81,7 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
     capture_method = serializers.ChoiceField(
         choices=CaptureMethod.choices, default=CaptureMethod.AUTOMATIC
     )
-    confirm = serializers.BooleanField(default=True)
+    confirm = StrictBooleanField(default=True)
     description = serializers.CharField(required=False, max_length=1000, allow_blank=True)
     statement_descriptor = serializers.CharField(required=False, max_length=22, allow_blank=True)
     metadata = MetadataField(required=False)
@@ -86,7 +92,7 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
         help_text="Use only this provider's accounts (default: routing over all of them).",
     )
     simulate = serializers.ChoiceField(choices=SimulateScenario.choices, required=False)
-    off_session = serializers.BooleanField(default=False)
+    off_session = StrictBooleanField(default=False)
     risk_context = RiskContextSerializer(required=False)
 
     def validate(self, data):

@@ -85,6 +85,11 @@ def refund_create(
                 "refunded."
             )
         refundable = payment.amount_refundable_minor
+        if refundable == 0:
+            raise AmountTooLarge(
+                "Nothing remains refundable on this payment: its refunds (succeeded or "
+                "pending) already cover the captured amount."
+            )
         amount = refundable if amount_minor is None else amount_minor
         if amount > refundable or amount <= 0:
             raise AmountTooLarge(

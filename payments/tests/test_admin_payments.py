@@ -1,7 +1,9 @@
 """The payments console: actions go through the services, ask why, and are audited."""
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group, User
+from django.urls import reverse
 
 from gateway.audit import AuditLog
 from payments.models import Payment
@@ -84,9 +86,13 @@ def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
     payment = pay(capture_method="manual").json()
     _act(staff, "capture", payment["id"], reason="ok")
 
-    page = staff.get(f"/admin/payments/payment/{payment['id']}/change/").content.decode()
+    # the admin's own link, which quotes the id ("_" as "_5F")
+    url = reverse("admin:payments_payment_change", args=[quote(payment["id"])])
+    page = staff.get(url).content.decode()
 
+    assert "_5F" in url
     for expected in (
+        "approve (score 0)",
         "payment.created",
         "payment.authorized",
         "payment.captured",

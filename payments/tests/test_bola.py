@@ -127,7 +127,18 @@ def test_lists_never_show_another_merchants_or_modes_objects(
 
 
 def test_a_cursor_from_another_merchant_reveals_nothing(objects_of_a, other_client):
-    response = other_client.get(f"/v1/customers?starting_after={objects_of_a['cus']}")
+    theirs = other_client.get(f"/v1/customers?starting_after={objects_of_a['cus']}")
+    made_up = other_client.get("/v1/customers?starting_after=cus_01jd000000000000000000000a")
 
-    assert response.status_code == 200
-    assert response.json()["data"] == []
+    # the same answer as for an id that never existed
+    for response, cursor in (
+        (theirs, objects_of_a["cus"]),
+        (made_up, "cus_01jd000000000000000000000a"),
+    ):
+        assert response.status_code == 400
+        assert response.json()["error"] == {
+            "type": "invalid_request_error",
+            "code": "resource_missing",
+            "param": "starting_after",
+            "message": f"No such object for starting_after: '{cursor}'",
+        }

@@ -70,6 +70,21 @@ def test_invalid_amounts_are_refused_and_write_nothing(pay, amount, code):
     assert row_counts() == before
 
 
+@pytest.mark.parametrize("field", ["confirm", "off_session"])
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, None])
+def test_booleans_are_json_true_or_false_only(pay, field, value):
+    # given
+    before = row_counts()
+
+    # when
+    response = pay(**{field: value})
+
+    # then
+    error = assert_json_error(response, 400, "invalid_request_error")
+    assert error["param"] == field
+    assert row_counts() == before
+
+
 @pytest.mark.parametrize("raw_amount", ["NaN", "Infinity", "-Infinity", "1e400", "01", "0x10"])
 def test_non_json_number_literals_are_parse_errors(test_client, raw_amount):
     # given

@@ -2,6 +2,7 @@ import time
 
 import pytest
 
+from gateway.tests.assertions import assert_json_error
 from merchants.services import merchant_suspend
 from payments.models import Payment, Refund
 
@@ -189,6 +190,33 @@ def test_bad_list_parameters_are_400(test_client, query):
 
     assert response.status_code == 400
     assert response.json()["error"]["param"]
+
+
+@pytest.mark.parametrize("param", ["starting_after", "ending_before"])
+@pytest.mark.parametrize(
+    "cursor", ["pay_01jd000000000000000000000a", "zzz", "re_01jd000000000000000000000a"]
+)
+def test_a_cursor_that_is_none_of_the_callers_payments_is_refused(pay, test_client, param, cursor):
+    pay()
+
+    response = test_client.get(f"/v1/payments?{param}={cursor}")
+
+    error = assert_json_error(response, 400, "invalid_request_error", "resource_missing")
+    assert error["param"] == param
+
+
+def test_paging_resumes_after_a_payment_that_left_the_filter(pay, test_client):
+    # given: the first page of authorized payments, whose last one is then captured
+    ids = [pay(capture_method="manual").json()["id"] for _ in range(3)]
+    first = test_client.get("/v1/payments?status=authorized&limit=2").json()
+    assert [p["id"] for p in first["data"]] == ids[:0:-1]
+    test_client.post(f"/v1/payments/{ids[1]}/capture", {}, format="json")
+
+    # when
+    second = test_client.get(f"/v1/payments?status=authorized&limit=2&starting_after={ids[1]}")
+
+    # then
+    assert [p["id"] for p in second.json()["data"]] == [ids[0]]
 
 
 def test_list_filters(pay, test_client):

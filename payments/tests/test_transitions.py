@@ -92,6 +92,8 @@ def test_action_in_state(pay, test_client, state, action):
         assert response.status_code == 400, response.json()
         expected_code = REFUSED_CODES.get((state, action), "payment_unexpected_state")
         assert response.json()["error"]["code"] == expected_code
+        if expected_code == "amount_too_large":
+            assert "Nothing remains refundable" in response.json()["error"]["message"]
         assert after.status == before.status
         assert after.amount_refunded_minor == before.amount_refunded_minor
         assert Event.objects.count() == events_before

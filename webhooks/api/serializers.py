@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from gateway.api.fields import StrictInputSerializer
+from gateway.api.fields import StrictBooleanField, StrictInputSerializer
 from webhooks.enums import EndpointStatus
 from webhooks.event_types import EVENT_TYPE_SET, EVENT_TYPES, WILDCARD
 from webhooks.representations import endpoint_snapshot
@@ -50,7 +50,7 @@ class WebhookEndpointUpdateInputSerializer(StrictInputSerializer):
     url = serializers.CharField(max_length=2048, required=False)
     enabled_events = EnabledEventsField(required=False)
     description = serializers.CharField(max_length=500, allow_blank=True, required=False)
-    disabled = serializers.BooleanField(
+    disabled = StrictBooleanField(
         required=False, help_text="true disables the endpoint, false enables it again"
     )
 

@@ -112,6 +112,19 @@ def test_update_changes_url_events_description_and_disabled(test_client):
     assert enabled.json()["status"] == "enabled"
 
 
+@pytest.mark.parametrize("value", ["yes", "true", 1])
+def test_disabled_is_json_true_or_false_only(test_client, value):
+    endpoint_id = _create(test_client).json()["id"]
+
+    response = test_client.post(
+        f"/v1/webhook_endpoints/{endpoint_id}", {"disabled": value}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "disabled"
+    assert test_client.get(f"/v1/webhook_endpoints/{endpoint_id}").json()["status"] == "enabled"
+
+
 def test_update_checks_the_new_url(test_client):
     endpoint_id = _create(test_client).json()["id"]
 

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -43,6 +44,26 @@ def test_resend_event_sends_again_with_a_fresh_schedule(receiver, make_endpoint,
     assert f"{event.id} -> {issued.endpoint.id}: succeeded" in out.getvalue()
     audit = AuditLog.objects.get(action="webhook_delivery.resent")
     assert (audit.actor, audit.reason) == ("cli", "merchant asked")
+
+
+def test_a_payments_admin_page_shows_the_deliveries_of_its_events(
+    receiver, make_endpoint, test_client, admin_client
+):
+    make_endpoint(receiver.url("/hooks"), events=["payment.captured"])
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    payment = test_client.post(
+        "/v1/payments",
+        {"amount": 1000, "currency": "usd", "payment_method_data": {"type": "card", "card": card}},
+        format="json",
+    ).json()
+    call_command(
+        "deliver_webhooks", "--concurrency", "1", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+
+    page = admin_client.get(reverse("admin:payments_payment_change", args=[quote(payment["id"])]))
+
+    assert "payment.captured succeeded" in page.content.decode()
+    assert f"{receiver.url('/hooks')}: 1 attempt(s), last HTTP 200" in page.content.decode()
 
 
 def test_resend_event_refuses_unknown_ids():
