@@ -15,6 +15,7 @@ and resume instead of starting over.
 
 import hashlib
 import hmac
+import json
 import logging
 from datetime import timedelta
 
@@ -99,12 +100,26 @@ def idempotency_key_parse(value: str | None) -> str | None:
     return key
 
 
+def _parameters(body: bytes) -> bytes:
+    """The request's parameters, not its bytes (as Stripe compares them): a retry that
+    serializes the same JSON object with other key order or spacing, or an empty body
+    for `{}`, is the same request. A body that is no JSON is compared as it is (it is
+    refused, and refusals are not stored)."""
+    if not body.strip():
+        return b"{}"
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
+
+
 def _fingerprint(*, method: str, path: str, body: bytes) -> str:
     """Keyed, because a body can hold a card number: a plain hash of it could be
     brute-forced from the BIN and last four digits."""
     key = hashlib.sha256(f"idempotency|{settings.SECRET_KEY}".encode()).digest()
     digest = hmac.new(key, digestmod=hashlib.sha256)
-    for part in (method.encode(), path.encode(), body):
+    for part in (method.encode(), path.encode(), _parameters(body)):
         digest.update(len(part).to_bytes(8, "big"))  # unambiguous boundaries
         digest.update(part)
     return digest.hexdigest()

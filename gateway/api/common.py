@@ -52,7 +52,7 @@ def error_responses(*codes: int) -> dict:
     """`{400: <error body>, ...}` for `extend_schema(responses=...)`."""
     descriptions = {
         400: "Invalid request (unknown or malformed parameter, wrong state)",
-        402: "Card error: the card data is invalid",
+        402: "Card error: invalid card data, or a decline (the error names the payment)",
         403: "Permission error: this key may not make the call",
         404: "No such object for this merchant and mode",
     }

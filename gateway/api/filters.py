@@ -4,30 +4,38 @@ from datetime import UTC, datetime
 
 from gateway.api.errors import InvalidRequestError
 
-_CREATED_OPERATORS = ("gt", "gte", "lt", "lte")
 
-
-def _timestamp(raw: str, param: str) -> datetime:
+def _timestamp(raw: str, param: str, *, plus_seconds: int = 0) -> datetime:
     if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
         raise InvalidRequestError(f"Invalid {param}: expected Unix seconds.", param=param)
     try:
-        return datetime.fromtimestamp(int(raw), tz=UTC)
+        return datetime.fromtimestamp(int(raw) + plus_seconds, tz=UTC)
     except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
         raise InvalidRequestError(
             f"Invalid {param}: the timestamp is out of range.", param=param
         ) from None
 
 
+# An object shows `created: T` for any instant of second T, so the comparisons are of
+# whole seconds: `lte=T` takes all of second T, `gt=T` none of it.
+_CREATED_BOUNDS = {"gt": ("gte", 1), "gte": ("gte", 0), "lt": ("lt", 0), "lte": ("lt", 1)}
+
+
 def created_filter(query_params, *, field: str = "created_at") -> dict:
     """`created=T` and `created[gte|gt|lte|lt]=T` (Unix seconds) as ORM lookups."""
     lookups = {}
     if "created" in query_params:
-        lookups[f"{field}__gte"] = start = _timestamp(query_params["created"], "created")
-        lookups[f"{field}__lt"] = datetime.fromtimestamp(start.timestamp() + 1, tz=UTC)
-    for operator in _CREATED_OPERATORS:
+        raw = query_params["created"]
+        lookups[f"{field}__gte"] = _timestamp(raw, "created")
+        lookups[f"{field}__lt"] = _timestamp(raw, "created", plus_seconds=1)
+    for operator, (lookup, plus_seconds) in _CREATED_BOUNDS.items():
         param = f"created[{operator}]"
         if param in query_params:
-            lookups[f"{field}__{operator}"] = _timestamp(query_params[param], param)
+            bound = _timestamp(query_params[param], param, plus_seconds=plus_seconds)
+            key = f"{field}__{lookup}"
+            # gt and gte (or lt and lte) together: the narrower bound holds
+            narrower = max if lookup == "gte" else min
+            lookups[key] = narrower(lookups[key], bound) if key in lookups else bound
     return lookups
 
 

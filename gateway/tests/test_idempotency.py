@@ -145,6 +145,26 @@ def test_same_key_with_a_different_body_is_refused_without_any_effect(test_clien
     assert provider.calls == 1
 
 
+@pytest.mark.parametrize(
+    "same_parameters",
+    ['{"currency": "usd", "amount": 1050}', '{\n  "amount": 1050,\n  "currency": "usd"\n}'],
+    ids=["other-key-order", "pretty-printed"],
+)
+def test_same_parameters_serialized_otherwise_are_the_same_request(test_client, same_parameters):
+    # given
+    first = post(test_client, "order-1")
+
+    # when
+    retry = post(test_client, "order-1", body=same_parameters)
+
+    # then: the replay, as Stripe compares parameters rather than bytes
+    assert retry.status_code == first.status_code
+    assert retry.content == first.content
+    assert retry["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1
+    assert provider.calls == 1
+
+
 def test_same_key_on_another_endpoint_is_refused(test_client):
     # given
     post(test_client, "order-1")

@@ -47,8 +47,10 @@ class BalanceTransactionSerializer(serializers.Serializer):
 
 
 class BalanceViewSet(ApiViewSet):
-    @extend_schema(responses=BalanceSerializer, operation_id="balance_retrieve")
-    def list(self, request):
+    """`GET /v1/balance`: one object, so a retrieve without an id (payments.api.urls)."""
+
+    @extend_schema(responses={200: BalanceSerializer}, operation_id="balance_retrieve")
+    def retrieve(self, request):
         """Funds owed to the merchant per currency: available and pending."""
         balances = merchant_balances(merchant_id=self.merchant.id, livemode=self.livemode)
 

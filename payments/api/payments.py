@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
+from gateway.api.common import error_responses
 from gateway.api.errors import ForbiddenError
 from gateway.api.fields import (
     AmountField,
@@ -141,7 +142,10 @@ class PaymentViewSet(ApiViewSet):
     def _payment(self, pk: str) -> Payment:
         return self.owned(Payment.objects.select_related("payment_method"), pk, noun="payment")
 
-    @extend_schema(request=PaymentCreateInputSerializer, responses=PaymentSerializer)
+    @extend_schema(
+        request=PaymentCreateInputSerializer,
+        responses={200: PaymentSerializer, **error_responses(400, 402, 403)},
+    )
     def create(self, request):
         """Create a payment; with `confirm` (default) it is screened for fraud, authorized
         and, with automatic capture (default), captured. Declines and fraud blocks are a
@@ -171,11 +175,14 @@ class PaymentViewSet(ApiViewSet):
         )
         return Response(PaymentSerializer(payment).data)
 
-    @extend_schema(responses=PaymentSerializer)
+    @extend_schema(responses={200: PaymentSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
         return Response(PaymentSerializer(self._payment(pk)).data)
 
-    @extend_schema(parameters=LIST_PARAMETERS, responses=PaymentSerializer(many=True))
+    @extend_schema(
+        parameters=LIST_PARAMETERS,
+        responses={200: PaymentSerializer(many=True), **error_responses(400)},
+    )
     def list(self, request):
         """Payments, newest first."""
         params = request.query_params
@@ -191,7 +198,10 @@ class PaymentViewSet(ApiViewSet):
         )
         return self.paginated_response(queryset, PaymentSerializer)
 
-    @extend_schema(request=PaymentConfirmInputSerializer, responses=PaymentSerializer)
+    @extend_schema(
+        request=PaymentConfirmInputSerializer,
+        responses={200: PaymentSerializer, **error_responses(400, 402, 404)},
+    )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Authorize a payment created with `confirm=false`. A publishable key may do
@@ -214,7 +224,10 @@ class PaymentViewSet(ApiViewSet):
         )
         return Response(PaymentSerializer(payment).data)
 
-    @extend_schema(request=PaymentCaptureInputSerializer, responses=PaymentSerializer)
+    @extend_schema(
+        request=PaymentCaptureInputSerializer,
+        responses={200: PaymentSerializer, **error_responses(400, 402, 404)},
+    )
     @action(detail=True, methods=["post"])
     def capture(self, request, pk=None):
         """Capture an authorized payment; a smaller `amount` releases the rest."""
@@ -224,7 +237,10 @@ class PaymentViewSet(ApiViewSet):
         )
         return Response(PaymentSerializer(payment).data)
 
-    @extend_schema(request=PaymentCancelInputSerializer, responses=PaymentSerializer)
+    @extend_schema(
+        request=PaymentCancelInputSerializer,
+        responses={200: PaymentSerializer, **error_responses(400, 402, 404)},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a payment that has not been captured (voids the authorization)."""
@@ -234,7 +250,10 @@ class PaymentViewSet(ApiViewSet):
         )
         return Response(PaymentSerializer(payment).data)
 
-    @extend_schema(request=RefundParamsSerializer, responses=RefundSerializer)
+    @extend_schema(
+        request=RefundParamsSerializer,
+        responses={200: RefundSerializer, **error_responses(400, 404)},
+    )
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         """Refund a captured payment, fully or partly; returns the refund object."""

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
+from gateway.api.common import error_responses
 from gateway.api.fields import AmountField, CurrencyField, StrictInputSerializer
 from payments.cards import BRANDS
 from payments.enums import ProviderAccountStatus, ProviderName
@@ -52,7 +53,8 @@ class ProviderAccountViewSet(ApiViewSet):
         )
 
     @extend_schema(
-        request=ProviderAccountCreateInputSerializer, responses=ProviderAccountSerializer
+        request=ProviderAccountCreateInputSerializer,
+        responses={200: ProviderAccountSerializer, **error_responses(400)},
     )
     def create(self, request):
         """Add an account at a provider for the key's mode. Payments are routed over the
@@ -84,7 +86,7 @@ class ProviderAccountViewSet(ApiViewSet):
         ).filter(status=ProviderAccountStatus.ACTIVE)
         return self.paginated_response(queryset, ProviderAccountSerializer)
 
-    @extend_schema(responses=DeletedObjectSerializer)
+    @extend_schema(responses={200: DeletedObjectSerializer, **error_responses(404)})
     def destroy(self, request, pk=None):
         """Stop routing payments to the account. Its payments keep working (refunds,
         webhooks)."""

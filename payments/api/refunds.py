@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
+from gateway.api.common import error_responses
 from gateway.api.errors import InvalidRequestError
 from gateway.api.fields import AmountField, MetadataField, StrictInputSerializer
 from gateway.api.filters import created_filter
@@ -25,7 +26,10 @@ class RefundCreateInputSerializer(RefundParamsSerializer):
 
 
 class RefundViewSet(ApiViewSet):
-    @extend_schema(request=RefundCreateInputSerializer, responses=RefundSerializer)
+    @extend_schema(
+        request=RefundCreateInputSerializer,
+        responses={200: RefundSerializer, **error_responses(400)},
+    )
     def create(self, request):
         """Refund a captured payment, fully or partly."""
         data = self.parse(RefundCreateInputSerializer)
@@ -46,13 +50,13 @@ class RefundViewSet(ApiViewSet):
         )
         return Response(RefundSerializer(refund).data)
 
-    @extend_schema(responses=RefundSerializer)
+    @extend_schema(responses={200: RefundSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
         return Response(RefundSerializer(self.owned(Refund.objects, pk, noun="refund")).data)
 
     @extend_schema(
         parameters=[OpenApiParameter("payment", str, description="Only this payment's refunds")],
-        responses=RefundSerializer(many=True),
+        responses={200: RefundSerializer(many=True), **error_responses(400)},
     )
     def list(self, request):
         """Refunds, newest first."""

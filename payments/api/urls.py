@@ -1,3 +1,5 @@
+from django.urls import path
+
 from gateway.api.routers import ApiRouter
 from payments.api.balance import BalanceTransactionViewSet, BalanceViewSet
 from payments.api.customers import CustomerViewSet
@@ -12,7 +14,9 @@ router.register("payment_methods", PaymentMethodViewSet, basename="payment-metho
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("refunds", RefundViewSet, basename="refund")
 router.register("provider_accounts", ProviderAccountViewSet, basename="provider-account")
-router.register("balance", BalanceViewSet, basename="balance")
 router.register("balance_transactions", BalanceTransactionViewSet, basename="balance-transaction")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("balance", BalanceViewSet.as_view({"get": "retrieve"}), name="balance"),
+    *router.urls,
+]

@@ -1,6 +1,7 @@
 import time
 
 import pytest
+import time_machine
 
 from gateway.tests.assertions import assert_json_error
 from merchants.services import merchant_suspend
@@ -217,6 +218,29 @@ def test_paging_resumes_after_a_payment_that_left_the_filter(pay, test_client):
 
     # then
     assert [p["id"] for p in second.json()["data"]] == [ids[0]]
+
+
+@pytest.mark.parametrize(
+    "operator, includes_second_t", [("gt", False), ("gte", True), ("lt", False), ("lte", True)]
+)
+def test_created_filters_compare_whole_seconds(pay, test_client, operator, includes_second_t):
+    # given: a payment at T.8 seconds (it shows created: T), one second before, one after
+    ids = {}
+    for offset in (-1, 0.8, 2):
+        with time_machine.travel(1_800_000_000 + offset, tick=False):
+            ids[offset] = pay().json()["id"]
+
+    # when
+    listed = test_client.get(f"/v1/payments?created[{operator}]=1800000000").json()["data"]
+
+    # then
+    listed_ids = {p["id"] for p in listed}
+    assert test_client.get(f"/v1/payments/{ids[0.8]}").json()["created"] == 1_800_000_000
+    assert (ids[0.8] in listed_ids) is includes_second_t
+    before_or_after = ids[-1] if operator.startswith("l") else ids[2]
+    assert before_or_after in listed_ids
+    exact = test_client.get("/v1/payments?created=1800000000").json()["data"]
+    assert [p["id"] for p in exact] == [ids[0.8]]
 
 
 def test_list_filters(pay, test_client):

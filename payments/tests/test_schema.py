@@ -123,3 +123,43 @@ def test_the_closed_schema_catches_an_undeclared_field(openapi, test_client):
     jsonschema.validate(body, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**body, "pii_ciphertext": "x"}, schema)
+
+
+def test_payment_refund_balance_and_endpoint_responses_match_their_schema(openapi, test_client):
+    """The documented status (200 everywhere, not a generator's 201 or 204) and the
+    closed schema of each answer."""
+    card = {**card_body(), "billing_details": {}}
+    manual = test_client.post(
+        "/v1/payments",
+        {"amount": 1000, "currency": "usd", "capture_method": "manual",
+         "payment_method_data": card},
+        format="json",
+    ).json()  # fmt: skip
+    calls = [
+        ("/v1/payments", "post", "/v1/payments",
+         {"amount": 1000, "currency": "usd", "payment_method_data": card}),
+        ("/v1/payments", "post", "/v1/payments",
+         {"amount": 1000, "currency": "usd",
+          "payment_method_data": card_body("4000000000000002")}),
+        ("/v1/payments", "post", "/v1/payments", {"amount": -1, "currency": "usd"}),
+        ("/v1/payments", "get", "/v1/payments", None),
+        ("/v1/payments/{id}", "get", f"/v1/payments/{manual['id']}", None),
+        ("/v1/payments/{id}", "get", "/v1/payments/pay_missing", None),
+        ("/v1/payments/{id}/capture", "post", f"/v1/payments/{manual['id']}/capture", {}),
+        ("/v1/payments/{id}/refund", "post", f"/v1/payments/{manual['id']}/refund",
+         {"amount": 100}),
+        ("/v1/refunds", "post", "/v1/refunds", {"payment": manual["id"], "amount": 100}),
+        ("/v1/refunds", "get", "/v1/refunds", None),
+        ("/v1/balance", "get", "/v1/balance", None),
+        ("/v1/webhook_endpoints", "post", "/v1/webhook_endpoints",
+         {"url": "http://127.0.0.1:9/hooks", "enabled_events": ["*"]}),
+    ]  # fmt: skip
+    statuses = []
+    for path, method, url, body in calls:
+        response = getattr(test_client, method)(url, body, format="json")
+        _check(openapi, path, method, response)
+        statuses.append(response.status_code)
+    assert statuses == [200, 402, 400, 200, 200, 404, 200, 200, 200, 200, 200, 200]
+    endpoint = response.json()["id"]
+    deleted = test_client.delete(f"/v1/webhook_endpoints/{endpoint}")
+    _check(openapi, "/v1/webhook_endpoints/{id}", "delete", deleted)

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
+from gateway.api.common import error_responses
 from gateway.api.errors import InvalidRequestError
 from gateway.events import Event
 from webhooks import services
@@ -37,7 +38,7 @@ class WebhookEndpointViewSet(ApiViewSet):
 
     @extend_schema(
         request=WebhookEndpointCreateInputSerializer,
-        responses=WebhookEndpointWithSecretSerializer,
+        responses={200: WebhookEndpointWithSecretSerializer, **error_responses(400)},
     )
     def create(self, request):
         """Register a URL for events; the answer carries the signing `secret`, once."""
@@ -81,7 +82,7 @@ class WebhookEndpointViewSet(ApiViewSet):
             raise _refused_url(exc) from None
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(responses=DeletedWebhookEndpointSerializer)
+    @extend_schema(responses={200: DeletedWebhookEndpointSerializer, **error_responses(404)})
     def destroy(self, request, pk=None):
         """Delete the endpoint; it receives nothing more."""
         endpoint = self._endpoint(pk)
