@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
 from gateway.api.fields import UnixTimestampField
-from gateway.api.filters import created_filter
+from gateway.api.filters import CREATED, created_filter, known_parameters
 from gateway.api.routers import ApiRouter
 from gateway.events import Event
 
@@ -46,6 +46,7 @@ class EventViewSet(ApiViewSet):
     )
     def list(self, request):
         """Events, newest first."""
+        known_parameters(request.query_params, "type", "object", *CREATED)
         filters = created_filter(request.query_params)
         event_type = request.query_params.get("type")
         if event_type and event_type.endswith(".*"):

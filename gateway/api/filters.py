@@ -39,6 +39,20 @@ def created_filter(query_params, *, field: str = "created_at") -> dict:
     return lookups
 
 
+PAGINATION = ("limit", "starting_after", "ending_before")
+CREATED = ("created", *(f"created[{operator}]" for operator in _CREATED_BOUNDS))
+
+
+def known_parameters(query_params, *filters: str) -> None:
+    """Refuse a query parameter the list does not take, as Stripe does: a mistyped
+    filter would otherwise return the whole list as if it were the filtered one."""
+    for name in query_params:
+        if name not in PAGINATION and name not in filters:
+            raise InvalidRequestError(
+                "Received unknown parameter.", code="parameter_unknown", param=name
+            )
+
+
 def choice_filter(query_params, name: str, choices) -> str | None:
     value = query_params.get(name)
     if value is not None and value not in choices:

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
 from gateway.api.fields import UnixTimestampField
-from gateway.api.filters import choice_filter, created_filter
+from gateway.api.filters import CREATED, choice_filter, created_filter, known_parameters
 from payments.ledger import TransactionType, merchant_balances
 from payments.selectors import balance_transaction_list
 
@@ -88,6 +88,7 @@ class BalanceTransactionViewSet(ApiViewSet):
     def list(self, request):
         """Ledger movements of the merchant's balance, newest first."""
         params = request.query_params
+        known_parameters(params, "type", "source", *CREATED)
         filters = created_filter(params)
         if txn_type := choice_filter(params, "type", TransactionType.values):
             filters["type"] = txn_type

@@ -17,7 +17,7 @@ from gateway.api.fields import (
     StrictBooleanField,
     StrictInputSerializer,
 )
-from gateway.api.filters import choice_filter, created_filter
+from gateway.api.filters import CREATED, choice_filter, created_filter, known_parameters
 from merchants.permissions import IsAnyKey, IsSecretKey, MerchantIsActive
 from payments.enums import CancellationReason, CaptureMethod, PaymentStatus, SimulateScenario
 from payments.models import Payment
@@ -186,6 +186,7 @@ class PaymentViewSet(ApiViewSet):
     def list(self, request):
         """Payments, newest first."""
         params = request.query_params
+        known_parameters(params, "status", "provider", "customer", *CREATED)
         filters = created_filter(params)
         if status := choice_filter(params, "status", PaymentStatus.values):
             filters["status"] = status

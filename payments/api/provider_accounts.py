@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from gateway.api.base import ApiViewSet
 from gateway.api.common import error_responses
 from gateway.api.fields import AmountField, CurrencyField, StrictInputSerializer
+from gateway.api.filters import known_parameters
 from payments.cards import BRANDS
 from payments.enums import ProviderAccountStatus, ProviderName
 from payments.models import ProviderAccount
@@ -81,6 +82,7 @@ class ProviderAccountViewSet(ApiViewSet):
     @extend_schema(responses=ProviderAccountSerializer(many=True))
     def list(self, request):
         """Active provider accounts, newest first."""
+        known_parameters(request.query_params)
         queryset = ProviderAccount.objects.for_merchant(
             self.merchant, livemode=self.livemode
         ).filter(status=ProviderAccountStatus.ACTIVE)

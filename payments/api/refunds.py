@@ -8,7 +8,7 @@ from gateway.api.base import ApiViewSet
 from gateway.api.common import error_responses
 from gateway.api.errors import InvalidRequestError
 from gateway.api.fields import AmountField, MetadataField, StrictInputSerializer
-from gateway.api.filters import created_filter
+from gateway.api.filters import CREATED, created_filter, known_parameters
 from payments.enums import RefundReason
 from payments.models import Payment, Refund
 from payments.representations import RefundSerializer
@@ -60,6 +60,7 @@ class RefundViewSet(ApiViewSet):
     )
     def list(self, request):
         """Refunds, newest first."""
+        known_parameters(request.query_params, "payment", *CREATED)
         filters = created_filter(request.query_params)
         if payment := request.query_params.get("payment"):
             filters["payment_id"] = payment

@@ -243,6 +243,18 @@ def test_created_filters_compare_whole_seconds(pay, test_client, operator, inclu
     assert [p["id"] for p in exact] == [ids[0.8]]
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/payments", "/v1/refunds", "/v1/events", "/v1/balance_transactions",
+     "/v1/provider_accounts", "/v1/webhook_endpoints", "/v1/customers"],
+)  # fmt: skip
+@pytest.mark.parametrize("query, param", [("foo=bar", "foo"), ("created[foo]=1", "created[foo]")])
+def test_a_list_refuses_a_parameter_it_does_not_take(test_client, path, query, param):
+    error = assert_json_error(test_client.get(f"{path}?{query}"), 400, "invalid_request_error")
+
+    assert (error["code"], error["param"]) == ("parameter_unknown", param)
+
+
 def test_list_filters(pay, test_client):
     captured = pay().json()["id"]
     authorized = pay(capture_method="manual").json()["id"]

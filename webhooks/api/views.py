@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from gateway.api.base import ApiViewSet
 from gateway.api.common import error_responses
 from gateway.api.errors import InvalidRequestError
+from gateway.api.filters import known_parameters
 from gateway.events import Event
 from webhooks import services
 from webhooks.api.serializers import (
@@ -63,6 +64,7 @@ class WebhookEndpointViewSet(ApiViewSet):
     @extend_schema(responses=WebhookEndpointSerializer(many=True))
     def list(self, request):
         """Webhook endpoints, newest first."""
+        known_parameters(request.query_params)
         queryset = endpoint_list(merchant=self.merchant, livemode=self.livemode)
         return self.paginated_response(queryset, WebhookEndpointSerializer)
 
