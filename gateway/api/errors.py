@@ -139,8 +139,10 @@ def validation_error(exc: drf.ValidationError) -> ApiError:
     code = getattr(detail, "code", "invalid")
     param = _stripe_param(path)
     message = str(detail)
-    if param and code in ("required", "null"):
+    if param and code == "required":
         message = f"Missing required param: {param}."
+    elif param and code == "null":
+        message = f"Invalid {param}: null is not accepted; leave the parameter out instead."
     elif param and not message.startswith(param):
         message = f"Invalid {param}: {message}"
     return InvalidRequestError(message, code=_VALIDATION_CODES.get(code, code), param=param)

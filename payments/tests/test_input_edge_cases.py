@@ -70,6 +70,16 @@ def test_invalid_amounts_are_refused_and_write_nothing(pay, amount, code):
     assert row_counts() == before
 
 
+@pytest.mark.parametrize("field", ["metadata", "simulate", "description", "customer"])
+def test_null_for_an_optional_parameter_says_so(pay, field):
+    error = assert_json_error(pay(**{field: None}), 400, "invalid_request_error")
+
+    assert error["param"] == field
+    assert error["message"] == (
+        f"Invalid {field}: null is not accepted; leave the parameter out instead."
+    )
+
+
 @pytest.mark.parametrize("field", ["confirm", "off_session"])
 @pytest.mark.parametrize("value", ["yes", "true", 1, 0, None])
 def test_booleans_are_json_true_or_false_only(pay, field, value):
