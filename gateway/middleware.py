@@ -1,10 +1,12 @@
 """Request-wide middleware: a Request-Id on every response, and the body size limit."""
 
+import io
 import secrets
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 
-from gateway.api.errors import json_error_response, request_too_large
+from gateway.api.errors import json_error_response, length_required, request_too_large
 from gateway.logging import request_id_var
 
 
@@ -28,14 +30,20 @@ class RequestIdMiddleware:
 class BodySizeLimitMiddleware:
     """Refuses bodies above API_MAX_BODY_BYTES with a JSON 413 before reading them.
 
-    Chunked bodies without a Content-Length are caught later by Django's own
-    DATA_UPLOAD_MAX_MEMORY_SIZE check, which the API error handler maps to 413 too.
+    Django reads a body by its Content-Length, so a chunked body (none) would be read
+    as empty and the request run without its parameters. Where the server decodes
+    chunks and ends the stream (`wsgi.input_terminated`, as gunicorn does) the body is
+    read here, up to the limit; elsewhere (runserver) it is refused with a 411.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            refused = self._read_chunked(request)
+            if refused is not None:
+                return refused
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -43,3 +51,14 @@ class BodySizeLimitMiddleware:
         if length > settings.API_MAX_BODY_BYTES:
             return json_error_response(request_too_large())
         return self.get_response(request)
+
+    @staticmethod
+    def _read_chunked(request):
+        if not request.META.get("wsgi.input_terminated"):
+            return json_error_response(length_required())
+        body = request.META["wsgi.input"].read(settings.API_MAX_BODY_BYTES + 1)
+        if len(body) > settings.API_MAX_BODY_BYTES:
+            return json_error_response(request_too_large())
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request._stream = LimitedStream(io.BytesIO(body), len(body))
+        return None

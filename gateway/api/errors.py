@@ -190,6 +190,14 @@ def request_too_large() -> ApiError:
     )
 
 
+def length_required() -> ApiError:
+    return InvalidRequestError(
+        "A request body must come with a Content-Length header here.",
+        code="length_required",
+        status=411,
+    )
+
+
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every exception raised by a /v1/ view becomes JSON."""
     error = _as_api_error(exc)
