@@ -131,6 +131,10 @@ API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=100)
 # Request bodies above this many bytes get a JSON 413.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+if API_RATE_LIMIT < 0:
+    raise ImproperlyConfigured("API_RATE_LIMIT must be 0 (no limit) or a positive integer")
+if API_MAX_BODY_BYTES < 1:
+    raise ImproperlyConfigured("API_MAX_BODY_BYTES must be a positive integer")
 
 # --- Idempotency ----------------------------------------------------------------------
 # Seconds after which an Idempotency-Key still held by a request that never finished
