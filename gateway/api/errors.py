@@ -110,6 +110,12 @@ _VALIDATION_CODES = {
     "max_length": "parameter_invalid_string",
     "min_length": "parameter_invalid_string",
     "max_string_length": "parameter_invalid_string",
+    "empty": "parameter_invalid_empty",
+    "max_value": "parameter_invalid_integer",
+    "min_value": "parameter_invalid_integer",
+    "invalid_choice": "parameter_invalid",
+    "not_a_list": "parameter_invalid",
+    "not_a_dict": "parameter_invalid",
 }
 
 

@@ -7,12 +7,18 @@ from gateway.api.errors import InvalidRequestError
 
 def _timestamp(raw: str, param: str, *, plus_seconds: int = 0) -> datetime:
     if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
-        raise InvalidRequestError(f"Invalid {param}: expected Unix seconds.", param=param)
+        raise InvalidRequestError(
+            f"Invalid {param}: expected Unix seconds.",
+            code="parameter_invalid_integer",
+            param=param,
+        )
     try:
         return datetime.fromtimestamp(int(raw) + plus_seconds, tz=UTC)
     except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
         raise InvalidRequestError(
-            f"Invalid {param}: the timestamp is out of range.", param=param
+            f"Invalid {param}: the timestamp is out of range.",
+            code="parameter_invalid_integer",
+            param=param,
         ) from None
 
 
@@ -57,6 +63,8 @@ def choice_filter(query_params, name: str, choices) -> str | None:
     value = query_params.get(name)
     if value is not None and value not in choices:
         raise InvalidRequestError(
-            f"Invalid {name}: must be one of {', '.join(choices)}.", param=name
+            f"Invalid {name}: must be one of {', '.join(choices)}.",
+            code="parameter_invalid",
+            param=name,
         )
     return value

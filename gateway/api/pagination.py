@@ -21,7 +21,9 @@ def _limit(request) -> int:
         return DEFAULT_LIMIT
     if not raw.isascii() or not raw.isdigit() or not MAX_LIMIT >= int(raw) >= 1:
         raise InvalidRequestError(
-            f"Invalid limit: must be an integer between 1 and {MAX_LIMIT}.", param="limit"
+            f"Invalid limit: must be an integer between 1 and {MAX_LIMIT}.",
+            code="parameter_invalid_integer",
+            param="limit",
         )
     return int(raw)
 
@@ -48,7 +50,9 @@ class CursorListPagination(BasePagination):
         before = request.query_params.get("ending_before")
         if after and before:
             raise InvalidRequestError(
-                "Use starting_after or ending_before, not both.", param="ending_before"
+                "You may only specify one of these parameters: starting_after, ending_before.",
+                code="parameters_exclusive",
+                param="ending_before",
             )
         if after or before:
             _check_cursor(

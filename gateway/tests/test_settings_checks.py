@@ -10,7 +10,7 @@ from django.conf import settings
 
 def _start(**variables: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gateway.settings.dev", **variables}
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
+    return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=settings.BASE_DIR,
         env=env,

@@ -437,14 +437,16 @@ MEGABYTE_STRING = "x" * 1_000_000
         pytest.param(
             {"capture_method": "\ud800"},
             "capture_method",
-            "invalid_choice",
+            "parameter_invalid",
             id="surrogate-choice",
         ),
-        pytest.param({"simulate": "succ\u0000ess"}, "simulate", "invalid_choice", id="nul-choice"),
+        pytest.param(
+            {"simulate": "succ\u0000ess"}, "simulate", "parameter_invalid", id="nul-choice"
+        ),
         pytest.param(
             {"payment_method_data": {"type": "\udfff", "card": {}}},
             "payment_method_data[type]",
-            "invalid_choice",
+            "parameter_invalid",
             id="surrogate-nested-choice",
         ),
         pytest.param(

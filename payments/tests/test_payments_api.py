@@ -176,21 +176,21 @@ def test_list_is_newest_first_with_cursor_pagination(pay, test_client):
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "code"),
     [
-        "limit=0",
-        "limit=101",
-        "limit=x",
-        "status=nope",
-        "created[gte]=yesterday",
-        "starting_after=a&ending_before=b",
+        ("limit=0", "parameter_invalid_integer"),
+        ("limit=101", "parameter_invalid_integer"),
+        ("limit=x", "parameter_invalid_integer"),
+        ("status=nope", "parameter_invalid"),
+        ("created[gte]=yesterday", "parameter_invalid_integer"),
+        ("starting_after=a&ending_before=b", "parameters_exclusive"),
     ],
 )
-def test_bad_list_parameters_are_400(test_client, query):
+def test_bad_list_parameters_are_400_with_stripes_codes(test_client, query, code):
     response = test_client.get(f"/v1/payments?{query}")
 
-    assert response.status_code == 400
-    assert response.json()["error"]["param"]
+    error = assert_json_error(response, 400, "invalid_request_error", code)
+    assert error["param"]
 
 
 @pytest.mark.parametrize("param", ["starting_after", "ending_before"])

@@ -16,7 +16,7 @@ class EnabledEventsField(serializers.ListField):
     child = serializers.ChoiceField(choices=[WILDCARD, *EVENT_TYPES])
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("min_length", 1)
+        kwargs.setdefault("allow_empty", False)
         kwargs.setdefault("max_length", MAX_ENABLED_EVENTS)
         kwargs.setdefault(
             "help_text",
