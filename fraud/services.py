@@ -62,14 +62,16 @@ def _hashed(kind: str, value: str) -> str:
 
 
 def _counter_keys(s: PaymentSignals) -> dict[str, str]:
-    """Counter key per dimension of this attempt (only the dimensions it has)."""
-    m = s.merchant_id
+    """Counter key per dimension of this attempt (only the dimensions it has). Test and
+    live mode count apart: a test suite's attempts never weigh on live payments."""
+    mode = "live" if s.livemode else "test"
+    m = f"{s.merchant_id}:{mode}"
     keys = {}
     if s.card_fingerprint:
         keys["card"] = f"a:{m}:card:{s.card_fingerprint}"
         keys["card_declines"] = f"d:{m}:card:{s.card_fingerprint}"
     if s.card_global_fingerprint:
-        keys["card_all_merchants"] = f"a:*:card:{s.card_global_fingerprint}"
+        keys["card_all_merchants"] = f"a:*:{mode}:card:{s.card_global_fingerprint}"
     if s.customer_id:
         keys["customer"] = f"a:{m}:cus:{s.customer_id}"
         keys["customer_declines"] = f"d:{m}:cus:{s.customer_id}"
