@@ -7,13 +7,11 @@ one round trip. Everything that writes next to a payment change (`assessment_sav
 `review_open`, `review_close`) runs inside the caller's transaction.
 """
 
-import functools
 import ipaddress
 import logging
 import time
 
 import redis
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,27 +28,18 @@ from gateway.api.errors import InvalidRequestError
 from gateway.audit import audit_record
 from gateway.events import event_emit
 from gateway.masking import mask_email
-from simulator.cards import TEST_CARDS
+from simulator.cards import test_card_number
 
 logger = logging.getLogger(__name__)
 
 ALWAYS_BLOCKED_TEST_CARD = "4100000000000019"
 
 
-# --- the simulator's magic cards ----------------------------------------------------
-
-
-@functools.cache
-def _test_cards_by_fingerprint(fingerprint_key: str) -> dict[str, str]:
-    return {crypto.fingerprint(number, scope="global"): number for number in TEST_CARDS}
-
-
 def _test_card_number(signals: PaymentSignals) -> str | None:
     """Which of the simulator's magic test cards this is, in test mode; else None."""
-    if signals.livemode or not signals.card_global_fingerprint:
+    if signals.livemode:
         return None
-    cards = _test_cards_by_fingerprint(settings.FINGERPRINT_KEY)
-    return cards.get(signals.card_global_fingerprint)
+    return test_card_number(signals.card_global_fingerprint)
 
 
 # --- velocity counters ---------------------------------------------------------------

@@ -1,6 +1,11 @@
 """The sandbox's magic test cards and `simulate` scenarios (SPEC §4)."""
 
+import functools
 from dataclasses import dataclass
+
+from django.conf import settings
+
+from gateway import crypto
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,19 @@ AUTHENTICATION_REQUIRED = _declined(
 AUTHENTICATION_FAILED = _declined(
     "authentication_failed", "The cardholder failed 3-D Secure authentication."
 )
+
+
+@functools.cache
+def _test_cards_by_fingerprint(fingerprint_key: str) -> dict[str, str]:
+    return {crypto.fingerprint(number, scope="global"): number for number in TEST_CARDS}
+
+
+def test_card_number(global_fingerprint: str) -> str | None:
+    """Which magic test card has this global fingerprint (`crypto.fingerprint(number,
+    scope="global")`), if any: tells a saved card apart without opening the vault."""
+    if not global_fingerprint:
+        return None
+    return _test_cards_by_fingerprint(settings.FINGERPRINT_KEY).get(global_fingerprint)
 
 
 def outcome_for(

@@ -50,8 +50,7 @@ def _emit(event_type: str, payment_method: PaymentMethod) -> None:
     )
 
 
-@transaction.atomic
-def payment_method_create(
+def payment_method_build(
     *,
     merchant,
     livemode: bool,
@@ -60,13 +59,10 @@ def payment_method_create(
     metadata: dict | None = None,
     customer: Customer | None = None,
 ) -> tuple[PaymentMethod, ValidCard]:
-    """Validate and vault a card, optionally attached to `customer` (same merchant and
-    mode). Raises CardValidationError before writing anything. Emits
-    `payment_method.attached` when attached.
-
-    Returns the payment method and the validated card, whose CVC lives only in memory,
-    for a first authorization in this same request.
-    """
+    """Validate a card and seal it into a payment method that is not saved yet (a
+    payment saves the card it carries inline with itself, or not at all). Raises
+    CardValidationError. The validated card's CVC lives only in memory, for a first
+    authorization in this same request."""
     valid = validate_card(card)
     payment_method = PaymentMethod(
         merchant=merchant,
@@ -89,6 +85,30 @@ def payment_method_create(
         payment_method,
         number=valid.number,
         billing_details=billing_details_normalize(billing_details),
+    )
+    return payment_method, valid
+
+
+@transaction.atomic
+def payment_method_create(
+    *,
+    merchant,
+    livemode: bool,
+    card: dict,
+    billing_details: dict | None = None,
+    metadata: dict | None = None,
+    customer: Customer | None = None,
+) -> tuple[PaymentMethod, ValidCard]:
+    """Validate and vault a card, optionally attached to `customer` (same merchant and
+    mode). Raises CardValidationError before writing anything. Emits
+    `payment_method.attached` when attached. Returns it with the validated card."""
+    payment_method, valid = payment_method_build(
+        merchant=merchant,
+        livemode=livemode,
+        card=card,
+        billing_details=billing_details,
+        metadata=metadata,
+        customer=customer,
     )
     payment_method.save(force_insert=True)
     if customer is not None:

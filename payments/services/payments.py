@@ -45,7 +45,7 @@ from payments.services.operations import (
     operation_fail_over,
     operation_reserve,
 )
-from payments.services.payment_methods import payment_method_create
+from payments.services.payment_methods import payment_method_build
 from payments.services.provider_accounts import routing_candidates
 from payments.services.screening import (
     FRAUD_BLOCKED_MESSAGE,
@@ -57,6 +57,7 @@ from payments.services.screening import (
     screening_decline_record,
     screening_save,
 )
+from simulator.cards import test_card_number
 
 S = PaymentStatus
 
@@ -233,7 +234,19 @@ def _route(payment: Payment) -> Route:
             code="no_provider_available",
             param="provider" if payment.provider_requested else None,
         )
+    if route == [None] and payment.livemode and not _is_test_card(method):
+        raise InvalidRequestError(
+            "Live mode needs a provider account (POST /v1/provider_accounts): the "
+            "built-in simulator moves no money and takes test mode payments only.",
+            code="no_provider_available",
+        )
     return route
+
+
+def _is_test_card(method: PaymentMethod | None) -> bool:
+    """One of the simulator's magic cards: in live mode the simulator declines them
+    (`live_mode_test_card`, SPEC §2), which is the only live answer it gives."""
+    return method is not None and test_card_number(method.card_global_fingerprint) is not None
 
 
 def _next_usable(route: Route) -> tuple[bool, ProviderAccount | None]:
@@ -366,15 +379,16 @@ def payment_create(
         if customer_id
         else None
     )
-    cvc = None
+    cvc = inline_method = None
     if payment_method_data is not None:
-        payment_method, card = payment_method_create(
+        # Saved with the payment, so that a refused payment leaves no card behind.
+        inline_method, card = payment_method_build(
             merchant=merchant,
             livemode=livemode,
             card=payment_method_data.get("card") or {},
             billing_details=payment_method_data.get("billing_details"),
         )
-        cvc = card.cvc
+        payment_method, cvc = inline_method, card.cvc
     elif payment_method_id:
         payment_method = _owned(
             PaymentMethod,
@@ -424,6 +438,8 @@ def payment_create(
         usable = False
         if screening is not None and not screening.blocks:
             usable = _begin_authorization(payment, route)
+        if inline_method is not None:
+            inline_method.save(force_insert=True)
         payment.save(force_insert=True)
         _emit(payment, status=S.CREATED)
         operation = (

@@ -2,8 +2,10 @@
 
 import pytest
 
+from gateway.tests.assertions import assert_json_error
 from payments.models import Payment
-from payments.tests.conftest import card_data
+from payments.tests.conftest import card_data, row_counts
+from payments.tests.helpers import random_pan
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +134,23 @@ def test_live_mode_declines_test_cards(client_for, keys):
     error = response.json()["error"]
     assert (error["code"], error["decline_code"]) == ("card_declined", "live_mode_test_card")
     assert Payment.objects.get(pk=error["payment"]).livemode is True
+
+
+@pytest.mark.parametrize("saved", [False, True], ids=["inline-card", "saved-card"])
+def test_live_mode_without_a_provider_account_takes_no_real_card(client_for, keys, saved):
+    """The simulator moves no money: a live payment it 'captured' would be a lie."""
+    live = client_for(keys["live_secret"])
+    card = card_data(random_pan())
+    body = {"amount": 1000, "currency": "usd", "payment_method_data": card}
+    if saved:
+        method = live.post("/v1/payment_methods", card, format="json").json()["id"]
+        body = {"amount": 1000, "currency": "usd", "payment_method": method}
+    before = row_counts()
+
+    response = live.post("/v1/payments", body, format="json")
+
+    assert_json_error(response, 400, "invalid_request_error", "no_provider_available")
+    assert row_counts() == before
 
 
 def test_simulate_is_refused_in_live_mode(client_for, keys):
