@@ -17,8 +17,10 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
 
-# 13-19 digits, optionally split by single spaces or dashes, not inside a longer number.
-_PAN_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+# 13-19 digits, not inside a longer number, optionally split by single spaces or
+# dashes, also as a URL's query string writes them (`+`, `%20`, `%2D`, `%2B`).
+_PAN_SEPARATOR = r"(?:[ +-]|%2[0bBdD])"
+_PAN_CANDIDATE = re.compile(rf"(?<![\d-])\d(?:{_PAN_SEPARATOR}?\d){{12,18}}(?![\d-])")
 _SECRETS = re.compile(
     r"\b(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]+"
     r"|\bwhsec_[A-Za-z0-9+/=]+"
@@ -47,7 +49,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _mask_pan(match: re.Match) -> str:
-    digits = re.sub(r"\D", "", match.group())
+    digits = re.sub(_PAN_SEPARATOR, "", match.group())
     if not luhn_valid(digits):
         return match.group()
     return f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"

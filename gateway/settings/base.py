@@ -188,7 +188,8 @@ VAULT_KEYS = env("VAULT_KEYS", default="")
 FINGERPRINT_KEY = env("FINGERPRINT_KEY", default="")
 
 # --- Celery ---------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# The filesystem transport ignores the host; naming one spares a warning per message.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker is a folder every process (web, worker, beat) shares.
@@ -379,5 +380,12 @@ LOGGING = {
         # credentials and bearer tokens, stripe the card parameters it posts.
         "paypalrestsdk": {"level": "WARNING"},
         "stripe": {"level": "INFO"},
+        # Django's own console handler (DEBUG only) would print each line twice, once
+        # as plain text: everything goes through the JSON handler above.
+        "django": {"handlers": [], "level": "INFO"},
+        # gunicorn's access and error lines, in the workers (where Django configures
+        # logging): JSON, redacted, and with the request id of the line's request.
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

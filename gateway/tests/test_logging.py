@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.logging import luhn_valid, redact
+from gateway.logging import RedactingJsonFormatter, luhn_valid, redact, request_id_var
 
 logger = logging.getLogger("gateway.tests")
 
@@ -16,6 +16,9 @@ logger = logging.getLogger("gateway.tests")
         ("card 4242424242424242 ok", "4242424242424242", "424242******4242"),
         ("card 4242 4242 4242 4242", "4242 4242 4242 4242", "424242******4242"),
         ("card 4242-4242-4242-4242", "4242-4242-4242-4242", "424242******4242"),
+        ("?number=4000+0566+5566+5556&x", "4000+0566+5566+5556", "400005******5556"),
+        ("?number=4000%200566%205566%205556", "4000%200566%205566%205556", "400005******5556"),
+        ("?number=4000%2D0566%2d5566%2D5556", "4000%2D0566%2d5566%2D5556", "400005******5556"),
         ("amex 378282246310005.", "378282246310005", "378282*****0005"),
         ("key sk_test_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_test_[REDACTED]"),
         ("key sk_live_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_live_[REDACTED]"),
@@ -89,3 +92,29 @@ def test_no_valid_pan_survives_redaction(pan):
 
     assert pan not in redacted
     assert pan[-4:] in redacted
+
+
+@pytest.mark.parametrize("name", ["gunicorn.access", "gunicorn.error"])
+def test_gunicorns_lines_are_json_redacted_and_carry_the_request_id(name):
+    """gunicorn writes its access line after the response, in the request's thread,
+    where the request id is still set (RequestIdMiddleware)."""
+    handlers = logging.getLogger(name).handlers
+    (handler,) = [h for h in handlers if isinstance(h.formatter, RedactingJsonFormatter)]
+    token = request_id_var.set("req_access")
+    try:
+        record = logging.LogRecord(
+            name, logging.INFO, "", 0, '"GET /?n=%s"', ("4242+4242+4242+4242",), None
+        )
+        for log_filter in handler.filters:
+            log_filter.filter(record)
+        line = json.loads(handler.formatter.format(record))
+    finally:
+        request_id_var.reset(token)
+
+    assert line["message"] == '"GET /?n=424242******4242"'
+    assert line["request_id"] == "req_access"
+
+
+def test_djangos_own_console_handler_is_gone_so_no_line_is_printed_twice():
+    assert logging.getLogger("django").handlers == []
+    assert logging.getLogger("django").propagate is True

@@ -50,6 +50,18 @@ def test_the_checkout_page_shows_the_payment_and_carries_what_the_script_needs(u
     assert page["Cache-Control"].startswith("max-age=0")
 
 
+def test_the_card_fields_can_never_be_submitted_by_the_browser(unpaid, keys):
+    """Without the script, a form with named card fields would send the card in a GET
+    query string, into URLs and access logs."""
+    html = _checkout(unpaid, keys["test_publishable"]).content.decode()
+
+    form = re.search(r"<form [^>]*>", html).group()
+    assert 'method="post"' in form
+    for field in ("number", "expiry", "cvc"):
+        tag = re.search(rf'<input id="{field}"[^>]*>', html).group()
+        assert "name=" not in tag
+
+
 @pytest.mark.parametrize("secret", ["", "wrong"])
 def test_the_checkout_needs_the_client_secret(unpaid, keys, secret):
     assert _checkout(unpaid, keys["test_publishable"], secret).status_code == 404
