@@ -11,6 +11,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from fraud.enums import Decision
+from payments.enums import CaptureMethod
 from payments.models import Payment, ProviderAccount, Refund
 
 
@@ -46,6 +47,33 @@ def payment_snapshot(payment: Payment) -> dict:
         "canceled_at": _timestamp(payment.canceled_at),
         "created": _timestamp(payment.created_at),
         "client_secret": payment.client_secret,
+    }
+
+
+# What a publishable key does not see of a payment, as Stripe shows a PaymentIntent to
+# a publishable key: the merchant's own fields, and the risk reasons, which would tell a
+# card tester which rule fired. The cardholder's page needs none of them.
+HIDDEN_FROM_CLIENTS = frozenset(
+    {
+        "amount_capturable",
+        "amount_received",
+        "amount_refunded",
+        "customer",
+        "provider",
+        "provider_reference",
+        "risk",
+        "metadata",
+        "statement_descriptor",
+        "return_url",
+    }
+)
+
+
+def payment_client_view(payment: Payment) -> dict:
+    return {
+        key: value
+        for key, value in payment_snapshot(payment).items()
+        if key not in HIDDEN_FROM_CLIENTS
     }
 
 
@@ -137,7 +165,7 @@ class PaymentSerializer(_Representation):
     amount_refunded = serializers.IntegerField()
     currency = serializers.CharField()
     status = serializers.ChoiceField(choices=Payment._meta.get_field("status").choices)
-    capture_method = serializers.ChoiceField(choices=["automatic", "manual"])
+    capture_method = serializers.ChoiceField(choices=CaptureMethod.choices)
     customer = _text()
     payment_method = _text()
     provider = serializers.CharField()
@@ -155,6 +183,16 @@ class PaymentSerializer(_Representation):
     canceled_at = serializers.IntegerField(allow_null=True)
     created = serializers.IntegerField()
     client_secret = serializers.CharField()
+
+
+class PaymentClientSerializer(PaymentSerializer):
+    """The payment as a publishable key sees it: without HIDDEN_FROM_CLIENTS."""
+
+    snapshot = payment_client_view
+
+    amount_capturable = amount_received = amount_refunded = None
+    customer = provider = provider_reference = risk = metadata = None
+    statement_descriptor = return_url = None
 
 
 class RefundSerializer(_Representation):

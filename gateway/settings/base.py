@@ -348,6 +348,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodTypeEnum": [("card", "card")],
         "WebhookEndpointStatusEnum": "webhooks.enums.EndpointStatus",
         "BlocklistTypeEnum": "fraud.enums.BlocklistType",
+        "PaymentStatusEnum": "payments.enums.PaymentStatus",
+        "CaptureMethodEnum": "payments.enums.CaptureMethod",
     },
 }
 

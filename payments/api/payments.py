@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
 from gateway.api.common import error_responses
-from gateway.api.errors import ForbiddenError
+from gateway.api.errors import ForbiddenError, InvalidRequestError
 from gateway.api.fields import (
     AmountField,
     CurrencyField,
@@ -21,7 +21,11 @@ from gateway.api.filters import CREATED, choice_filter, created_filter, known_pa
 from merchants.permissions import IsAnyKey, IsSecretKey, MerchantIsActive
 from payments.enums import CancellationReason, CaptureMethod, PaymentStatus, SimulateScenario
 from payments.models import Payment
-from payments.representations import PaymentSerializer, RefundSerializer
+from payments.representations import (
+    PaymentClientSerializer,
+    PaymentSerializer,
+    RefundSerializer,
+)
 from payments.services import payments as payment_services
 from payments.services.refunds import refund_create
 
@@ -54,6 +58,22 @@ class RiskContextSerializer(StrictInputSerializer):
     device_id = serializers.CharField(required=False, max_length=200)
     billing_country = serializers.RegexField(COUNTRY, required=False)
     email = serializers.EmailField(required=False)
+
+
+def _check_client_secret(given: str | None, payment: Payment) -> None:
+    """A publishable key confirms only with the payment's client secret: none is a
+    permission error (the key alone may not), a wrong one a bad parameter."""
+    if given is None:
+        raise ForbiddenError(
+            "A publishable key needs the payment's client_secret to confirm it.",
+            code="secret_key_required",
+        )
+    if not constant_time_compare(given, payment.client_secret):
+        raise InvalidRequestError(
+            "The client_secret does not match this payment.",
+            code="parameter_invalid",
+            param="client_secret",
+        )
 
 
 def _risk_context(request, given: dict | None, *, from_browser: bool = False) -> dict:
@@ -201,29 +221,29 @@ class PaymentViewSet(ApiViewSet):
 
     @extend_schema(
         request=PaymentConfirmInputSerializer,
-        responses={200: PaymentSerializer, **error_responses(400, 402, 404)},
+        # The fields every caller gets; a secret key gets the whole payment, as GET.
+        responses={200: PaymentClientSerializer, **error_responses(400, 402, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Authorize a payment created with `confirm=false`. A publishable key may do
-        this with the payment's `client_secret`."""
+        this with the payment's `client_secret`, and sees the payment without the
+        merchant's fields (customer, metadata, provider, amounts received) or its risk;
+        a secret key gets the whole payment."""
         data = self.parse(PaymentConfirmInputSerializer)
         payment = self._payment(pk)
-        if not request.auth.is_secret and not constant_time_compare(
-            data.get("client_secret", ""), payment.client_secret
-        ):
-            raise ForbiddenError(
-                "A publishable key needs the payment's client_secret to confirm it.",
-                code="secret_key_required",
-            )
+        from_browser = not request.auth.is_secret
+        if from_browser:
+            _check_client_secret(data.get("client_secret"), payment)
         payment = payment_services.payment_confirm(
             payment=payment,
             payment_method_id=data.get("payment_method"),
             risk_context=_risk_context(
-                request, data.get("risk_context"), from_browser=not request.auth.is_secret
+                request, data.get("risk_context"), from_browser=from_browser
             ),
         )
-        return Response(PaymentSerializer(payment).data)
+        shape = PaymentClientSerializer if from_browser else PaymentSerializer
+        return Response(shape(payment).data)
 
     @extend_schema(
         request=PaymentCaptureInputSerializer,

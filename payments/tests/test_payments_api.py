@@ -6,6 +6,7 @@ import time_machine
 from gateway.tests.assertions import assert_json_error
 from merchants.services import merchant_suspend
 from payments.models import Payment, Refund
+from payments.representations import PaymentClientSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -85,16 +86,42 @@ def test_publishable_key_confirms_only_with_the_client_secret(pay, client_for, k
     public = client_for(keys["test_publishable"])
 
     refused = public.post(f"/v1/payments/{created['id']}/confirm", {}, format="json")
+    wrong = public.post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"client_secret": created["client_secret"] + "x"},
+        format="json",
+    )
     accepted = public.post(
         f"/v1/payments/{created['id']}/confirm",
         {"client_secret": created["client_secret"]},
         format="json",
     )
 
-    assert refused.status_code == 403
+    assert_json_error(refused, 403, "permission_error", "secret_key_required")
+    assert assert_json_error(wrong, 400, "invalid_request_error")["param"] == "client_secret"
     assert accepted.status_code == 200
     assert accepted.json()["status"] == "captured"
     assert public.get(f"/v1/payments/{created['id']}").status_code == 403
+
+
+def test_a_publishable_key_sees_no_risk_nor_the_merchants_fields(pay, client_for, keys):
+    created = pay(confirm=False, metadata={"order": "42"}).json()
+
+    seen = (
+        client_for(keys["test_publishable"])
+        .post(
+            f"/v1/payments/{created['id']}/confirm",
+            {"client_secret": created["client_secret"]},
+            format="json",
+        )
+        .json()
+    )
+
+    assert seen["status"] == "captured"
+    hidden = {"risk", "metadata", "customer", "provider", "amount_received", "return_url"}
+    assert not hidden & set(seen)
+    assert {"id", "client_secret", "next_action", "payment_method"} <= set(seen)
+    assert set(seen) == set(PaymentClientSerializer().fields)
 
 
 def test_partial_capture_releases_the_rest(pay, test_client):
