@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("v1", api_views.not_found),
     path("v1/", include(api_v1)),
     path("", include("payments.api.inbound_urls")),
     path("hosted/", include("payments.urls")),

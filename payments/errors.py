@@ -30,6 +30,7 @@ _DECLINE_ERROR_CODES = {
     "incorrect_cvc": "incorrect_cvc",
     "processing_error": "processing_error",
     "fraud_blocked": "fraud_blocked",
+    "authentication_required": "authentication_required",  # as Stripe, off session
 }
 
 

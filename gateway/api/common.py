@@ -52,9 +52,15 @@ def error_responses(*codes: int) -> dict:
     """`{400: <error body>, ...}` for `extend_schema(responses=...)`."""
     descriptions = {
         400: "Invalid request (unknown or malformed parameter, wrong state)",
+        401: "Authentication error: no API key, or one that is unknown, expired or revoked",
         402: "Card error: invalid card data, or a decline (the error names the payment)",
         403: "Permission error: this key may not make the call",
         404: "No such object for this merchant and mode",
+        409: "Idempotency error: a request with this Idempotency-Key is still running",
+        411: "A chunked body the server cannot read: send Content-Length",
+        413: "The request body is larger than the limit",
+        415: "The request body is not application/json",
+        429: "Rate limit error: too many requests for this key; see Retry-After",
     }
     return {
         code: OpenApiResponse(ErrorOutputSerializer, description=descriptions[code])

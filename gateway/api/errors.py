@@ -116,6 +116,8 @@ _VALIDATION_CODES = {
     "invalid_choice": "parameter_invalid",
     "not_a_list": "parameter_invalid",
     "not_a_dict": "parameter_invalid",
+    "null_characters_not_allowed": "parameter_invalid",
+    "surrogate_characters_not_allowed": "parameter_invalid",
 }
 
 

@@ -136,4 +136,12 @@ class StrictInputSerializer(serializers.Serializer):
                     ]
                 }
             )
+        # DRF's CharField takes a number as its digits; a string parameter is a string.
+        for key, value in data.items():
+            if isinstance(self.fields[key], serializers.CharField) and isinstance(
+                value, int | float
+            ):
+                raise serializers.ValidationError(
+                    {key: [serializers.ErrorDetail("Expected a string.", code="invalid")]}
+                )
         return super().to_internal_value(data)

@@ -1,12 +1,18 @@
 """The OpenAPI generator of every /v1/ view (DEFAULT_SCHEMA_CLASS).
 
 Adds what ApiViewSet does to every operation of a kind, so no view has to repeat it:
-the optional `Idempotency-Key` header on every POST.
+the optional `Idempotency-Key` header on every POST, the errors every operation of a
+kind can answer (authentication, rate limit; body and idempotency errors on a POST; a
+missing object where the path names one; bad list parameters), and closed request
+bodies where the input serializer refuses unknown parameters.
 """
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiParameter
 
+from gateway.api.common import error_responses
+from gateway.api.fields import StrictInputSerializer
 from gateway.idempotency import HEADER, KEY_MAX_LENGTH
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -35,3 +41,31 @@ class ApiAutoSchema(AutoSchema):
         if self.method == "POST":
             parameters = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
         return parameters
+
+    def _errors_of_every_such_operation(self) -> set[int]:
+        codes = {401, 403, 429}
+        if self.method == "POST":
+            codes |= {400, 409, 411, 413, 415}
+        if "{" in self.path:
+            codes.add(404)
+        elif self.method == "GET":
+            codes.add(400)  # limit, cursors, filters, unknown parameters
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, response in error_responses(*self._errors_of_every_such_operation()).items():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    response, str(code), direction=direction
+                )
+        return dict(sorted(responses.items()))
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        serializer = force_instance(serializer)
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputSerializer):
+            schema["additionalProperties"] = False
+        if not vars(type(serializer)).get("__doc__"):
+            schema.pop("description", None)  # not the docstring of a base class
+        return schema

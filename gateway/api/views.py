@@ -1,22 +1,18 @@
 """Django-level error handlers: JSON under /v1/, Django's own pages elsewhere."""
 
 from django.views import defaults
-from drf_spectacular.utils import extend_schema
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
-from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 
 from gateway.api import errors
 
 
-@extend_schema(exclude=True)
-@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-@authentication_classes([])
-@permission_classes([])
-def not_found(request):
-    """Any /v1/ path that matches no route."""
-    raise NotFound()
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any /v1 path that matches no route, whatever the method: a JSON 404 (also with
+    DEBUG on, where Django would answer its HTML page), with no `Allow` header."""
+    return errors.json_error_response(errors.NotFoundError("No such resource."))
 
 
 class SchemaView(SpectacularAPIView):

@@ -23,6 +23,16 @@ def test_404_unknown_path_with_and_without_key(api_client, test_client, path):
     assert_json_error(test_client.post(path), 404, "invalid_request_error", "resource_missing")
 
 
+@pytest.mark.parametrize("path", ["/v1", "/v1/nope"])
+def test_404_is_json_with_debug_on_and_names_no_methods(settings, test_client, path):
+    settings.DEBUG = True
+
+    response = test_client.get(path)
+
+    assert_json_error(response, 404, "invalid_request_error", "resource_missing")
+    assert "Allow" not in response
+
+
 def test_405_wrong_method(test_client):
     assert_json_error(
         test_client.delete("/v1/account"), 405, "invalid_request_error", "method_not_allowed"

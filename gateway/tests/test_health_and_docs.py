@@ -3,6 +3,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -12,6 +13,17 @@ def test_healthz(api_client):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_head_and_refuse_writes_with_json(path):
+    client = Client(enforce_csrf_checks=True)
+
+    assert client.head(path).status_code == 200
+    refused = client.post(path)
+    assert refused.status_code == 405
+    assert refused["Allow"] == "GET, HEAD"
+    assert refused.json() == {"error": "method not allowed"}
 
 
 def test_readyz_ok_when_database_and_broker_answer(api_client):

@@ -285,7 +285,8 @@ def test_off_session_payments_that_need_3d_secure_fail(test_client, pay, merchan
     )
 
     assert response.status_code == 402
-    assert response.json()["error"]["decline_code"] == "authentication_required"
+    error = response.json()["error"]
+    assert (error["code"], error["decline_code"]) == ("authentication_required",) * 2
 
 
 def test_high_risk_is_authorized_then_held_for_review(pay, merchant):

@@ -398,40 +398,38 @@ MEGABYTE_STRING = "x" * 1_000_000
         pytest.param(
             {"description": "a\u0000b"},
             "description",
-            "null_characters_not_allowed",
+            "parameter_invalid",
             id="nul-description",
         ),
         pytest.param(
             {"statement_descriptor": "SHOP\u0000"},
             "statement_descriptor",
-            "null_characters_not_allowed",
+            "parameter_invalid",
             id="nul-descriptor",
         ),
         pytest.param(
             {"metadata": {"k": "a\u0000b"}},
             "metadata",
-            "null_characters_not_allowed",
+            "parameter_invalid",
             id="nul-value",
         ),
-        pytest.param(
-            {"metadata": {"k\u0000": "v"}}, "metadata", "null_characters_not_allowed", id="nul-key"
-        ),
+        pytest.param({"metadata": {"k\u0000": "v"}}, "metadata", "parameter_invalid", id="nul-key"),
         pytest.param(
             {"description": "a\ud800b"},
             "description",
-            "surrogate_characters_not_allowed",
+            "parameter_invalid",
             id="surrogate-description",
         ),
         pytest.param(
             {"metadata": {"k": "\udfff"}},
             "metadata",
-            "surrogate_characters_not_allowed",
+            "parameter_invalid",
             id="surrogate-value",
         ),
         pytest.param(
             {"metadata": {"\ud800": "v"}},
             "metadata",
-            "surrogate_characters_not_allowed",
+            "parameter_invalid",
             id="surrogate-key",
         ),
         pytest.param(
