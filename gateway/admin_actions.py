@@ -49,7 +49,11 @@ def reason_action(
                         obj, actor=admin_actor(request), reason=reason, user=request.user, **fields
                     )
                     done += 1
-                except (ApiError, TransitionNotAllowed, ValidationError, ValueError) as exc:
+                except ValidationError as exc:
+                    modeladmin.message_user(
+                        request, f"{obj}: {' '.join(exc.messages)}", messages.ERROR
+                    )
+                except (ApiError, TransitionNotAllowed, ValueError) as exc:
                     modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
             if done:
                 modeladmin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)

@@ -37,9 +37,18 @@ def _audit_request(payment: Payment, *, action: str, actor: str, reason: str, **
 
 
 class AmountForm(forms.Form):
-    amount = forms.IntegerField(
-        required=False, min_value=1, help_text="minor units; empty for all that is left"
+    # Not an IntegerField: it reads "5.00" as 5, and a support agent meaning five
+    # dollars would capture five cents and release the rest of the authorization.
+    amount = forms.RegexField(
+        regex=r"^[1-9][0-9]{0,8}$",
+        required=False,
+        help_text="whole minor units (500 is 5.00 USD); empty for all that is left",
+        error_messages={"invalid": "Whole minor units, no decimal point: 500 is 5.00 USD."},
     )
+
+    def clean_amount(self) -> int | None:
+        amount = self.cleaned_data["amount"]
+        return int(amount) if amount else None
 
 
 def _capture(payment, *, actor, reason, user, amount=None):

@@ -75,10 +75,25 @@ def test_support_refunds_only_up_to_its_limit(client, pay, settings):
     staff = _staff(client, "sam", group="support")
     payment_id = pay().json()["id"]
 
-    _act(staff, "refund", payment_id, reason="too much", amount=600)
+    refused = _act(staff, "refund", payment_id, reason="too much", amount=600)
     _act(staff, "refund", payment_id, reason="fine", amount=400)
 
     assert Payment.objects.get(pk=payment_id).amount_refunded_minor == 400
+    assert b"refunds above 500 (minor units) need finance or admin" in refused.content
+    assert b"[&#x27;" not in refused.content  # the message, not a list's repr
+
+
+@pytest.mark.parametrize("amount", ["5.00", "5.0", "5,00", "0", "-5", "1e3"])
+def test_an_amount_that_is_not_whole_minor_units_moves_nothing(client, pay, amount):
+    """A support agent typing 5.00 for five dollars must not capture five cents."""
+    staff = _staff(client, "alice")
+    payment_id = pay(capture_method="manual").json()["id"]
+
+    page = _act(staff, "capture", payment_id, reason="customer called", amount=amount)
+
+    assert b"Whole minor units, no decimal point" in page.content
+    payment = Payment.objects.get(pk=payment_id)
+    assert (payment.status, payment.amount_received_minor) == ("authorized", 0)
 
 
 def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
