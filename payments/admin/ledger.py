@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from gateway.admin import ReadOnlyAdmin
 from gateway.events import Event
-from payments.admin.vault import ReadOnlyAdmin
 from payments.ledger import LedgerEntry, LedgerTransaction
 
 

@@ -11,12 +11,12 @@ from django.db import transaction
 
 from fraud.admin import FraudAssessmentPanel, review_queue_admin
 from fraud.models import Assessment, Review
+from gateway.admin import ReadOnlyAdmin
 from gateway.admin_actions import reason_action
-from gateway.audit import audit_record
+from gateway.audit import AuditLog, audit_record
 from gateway.events import Event
 from gateway.money import Money
 from gateway.timeline import event_rows
-from payments.admin.vault import ReadOnlyAdmin
 from payments.models import Payment, ProviderOperation, Refund
 from payments.services import payments as payment_services
 from payments.services.refunds import refund_create
@@ -125,13 +125,22 @@ class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
 
 
 def payment_timeline(payment_id: str) -> list[dict]:
-    """Events (and their webhook deliveries), the fraud decision, provider operations
-    and ledger postings of a payment, oldest first."""
+    """Events (and their webhook deliveries), staff actions with who and why, the fraud
+    decision, provider operations and ledger postings of a payment, oldest first."""
     refund_ids = list(Refund.objects.filter(payment_id=payment_id).values_list("id", flat=True))
     events = list(Event.objects.filter(object_id__in=[payment_id, *refund_ids]))
     rows = [
         {"at": event.created_at, "kind": "event", "what": event.type, "detail": event.id}
         for event in events
+    ]
+    rows += [
+        {
+            "at": entry.created_at,
+            "kind": "audit",
+            "what": f"{entry.action} by {entry.actor}",
+            "detail": entry.reason,
+        }
+        for entry in AuditLog.objects.filter(object_id__in=[payment_id, *refund_ids])
     ]
     rows += event_rows([event.id for event in events])
     rows += [

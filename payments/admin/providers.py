@@ -3,7 +3,7 @@ sealed and are never shown; accounts change through the API's services."""
 
 from django.contrib import admin
 
-from payments.admin.vault import ReadOnlyAdmin
+from gateway.admin import ReadOnlyAdmin
 from payments.models import ProviderAccount, ProviderEvent
 
 

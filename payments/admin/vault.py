@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from gateway import masking
+from gateway.admin import ReadOnlyAdmin
 from payments import vault
 from payments.models import Customer, PaymentMethod
 
@@ -21,19 +22,6 @@ def mask_phone(phone: str) -> str:
     """`+1 555 555 0100` -> `***00`."""
     digits = [char for char in phone if char.isdigit()]
     return f"***{''.join(digits[-2:])}" if phone else "-"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Vault rows change only through the API's services; staff look, never edit."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CardExpiry:

@@ -99,7 +99,7 @@ def test_an_amount_that_is_not_whole_minor_units_moves_nothing(client, pay, amou
 def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
     staff = _staff(client, "alice")
     payment = pay(capture_method="manual").json()
-    _act(staff, "capture", payment["id"], reason="ok")
+    _act(staff, "capture", payment["id"], reason="customer called to ship now")
 
     # the admin's own link, which quotes the id ("_" as "_5F")
     url = reverse("admin:payments_payment_change", args=[quote(payment["id"])])
@@ -114,10 +114,27 @@ def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
         "authorize succeeded",
         "capture succeeded",
         "provider_clearing +1000",
+        "payment.capture by admin:alice",
+        "customer called to ship now",
     ):
         assert expected in page
     assert payment["client_secret"] not in page
     assert "4242424242424242" not in page
+
+
+def test_the_audit_log_is_listed_read_only(client, pay):
+    staff = _staff(client, "alice")
+    payment_id = pay(capture_method="manual").json()["id"]
+    _act(staff, "cancel", payment_id, reason="duplicate order")
+
+    listing = staff.get("/admin/gateway/auditlog/?q=" + payment_id)
+
+    assert listing.status_code == 200
+    assert b"duplicate order" in listing.content
+    assert b"admin:alice" in listing.content
+    assert staff.get("/admin/gateway/auditlog/add/").status_code == 403
+    entry = AuditLog.objects.get(object_id=payment_id)
+    assert staff.post(f"/admin/gateway/auditlog/{entry.pk}/delete/").status_code == 403
 
 
 def test_provider_account_pages_never_show_credentials(client, test_client):
