@@ -1,7 +1,8 @@
 """Pieces every app's API shares: the list query parameters and the error body for
 the OpenAPI document."""
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from gateway.api.fields import StrictInputSerializer
@@ -23,6 +24,16 @@ class ListQueryInputSerializer(StrictInputSerializer):
     ending_before = serializers.CharField(
         required=False, help_text="An object id: return the objects created after it."
     )
+
+
+# The `created` filters of the lists that take them (gateway.api.filters.created_filter).
+CREATED_PARAMETERS = [
+    OpenApiParameter("created", OpenApiTypes.INT, description="Unix seconds: that second"),
+    *(
+        OpenApiParameter(f"created[{op}]", OpenApiTypes.INT, description="Unix seconds")
+        for op in ("gt", "gte", "lt", "lte")
+    ),
+]
 
 
 class ErrorDetailOutputSerializer(serializers.Serializer):

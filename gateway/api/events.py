@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
+from gateway.api.common import CREATED_PARAMETERS
 from gateway.api.fields import UnixTimestampField
 from gateway.api.filters import CREATED, created_filter, known_parameters
 from gateway.api.routers import ApiRouter
@@ -41,6 +42,7 @@ class EventViewSet(ApiViewSet):
         parameters=[
             OpenApiParameter("type", str, description="An event type, or a prefix like payment.*"),
             OpenApiParameter("object", str, description="Only events about this object id"),
+            *CREATED_PARAMETERS,
         ],
         responses=EventSerializer(many=True),
     )

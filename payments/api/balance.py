@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
+from gateway.api.common import CREATED_PARAMETERS
 from gateway.api.fields import UnixTimestampField
 from gateway.api.filters import CREATED, choice_filter, created_filter, known_parameters
 from payments.ledger import TransactionType, merchant_balances
@@ -82,6 +83,7 @@ class BalanceTransactionViewSet(ApiViewSet):
         parameters=[
             OpenApiParameter("type", str, enum=TransactionType.values),
             OpenApiParameter("source", str, description="A pay_… or re_… id"),
+            *CREATED_PARAMETERS,
         ],
         responses=BalanceTransactionSerializer(many=True),
     )

@@ -1,14 +1,13 @@
 """`/v1/payments`: create, confirm, capture, cancel, refund, retrieve, list."""
 
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
-from gateway.api.common import error_responses
+from gateway.api.common import CREATED_PARAMETERS, error_responses
 from gateway.api.errors import ForbiddenError, InvalidRequestError
 from gateway.api.fields import (
     AmountField,
@@ -144,10 +143,7 @@ LIST_PARAMETERS = [
     OpenApiParameter("status", str, enum=PaymentStatus.values),
     OpenApiParameter("customer", str),
     OpenApiParameter("provider", str, enum=PROVIDERS),
-    *(
-        OpenApiParameter(f"created[{op}]", OpenApiTypes.INT, description="Unix seconds")
-        for op in ("gt", "gte", "lt", "lte")
-    ),
+    *CREATED_PARAMETERS,
 ]
 
 

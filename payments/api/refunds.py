@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
-from gateway.api.common import error_responses
+from gateway.api.common import CREATED_PARAMETERS, error_responses
 from gateway.api.errors import InvalidRequestError
 from gateway.api.fields import AmountField, MetadataField, StrictInputSerializer
 from gateway.api.filters import CREATED, created_filter, known_parameters
@@ -55,7 +55,10 @@ class RefundViewSet(ApiViewSet):
         return Response(RefundSerializer(self.owned(Refund.objects, pk, noun="refund")).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("payment", str, description="Only this payment's refunds")],
+        parameters=[
+            OpenApiParameter("payment", str, description="Only this payment's refunds"),
+            *CREATED_PARAMETERS,
+        ],
         responses={200: RefundSerializer(many=True), **error_responses(400)},
     )
     def list(self, request):

@@ -41,7 +41,9 @@ class EnabledEventsField(serializers.ListField):
 
 
 class WebhookEndpointCreateInputSerializer(StrictInputSerializer):
-    url = serializers.CharField(max_length=2048, help_text="https URL receiving the events")
+    url = serializers.CharField(
+        max_length=2048, help_text="URL receiving the events: https (test mode also takes http)"
+    )
     enabled_events = EnabledEventsField()
     description = serializers.CharField(max_length=500, allow_blank=True, required=False)
 
