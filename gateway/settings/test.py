@@ -22,6 +22,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Tests run their webhook receivers on 127.0.0.1; the SSRF tests turn this off.
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=True)
 LOGGING["root"]["level"] = "DEBUG"  # noqa: F405 - tests prove redaction at DEBUG
+LOGGING["loggers"]["faker"] = {"level": "INFO"}  # noqa: F405 - the schema fuzz's test data
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
