@@ -681,11 +681,14 @@ def webhook_event_resend(
         )
     else:
         endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk)
+        if endpoint.status != EndpointStatus.ENABLED and endpoint.deleted_at is None:
+            raise EndpointNotSubscribed(
+                f"Webhook endpoint {endpoint.id} is disabled; enable it again to resend."
+            )
         if (
             endpoint.merchant_id != event.merchant_id
             or endpoint.livemode != event.livemode
             or endpoint.deleted_at is not None
-            or endpoint.status != EndpointStatus.ENABLED
             or not is_subscribed(endpoint.enabled_events, event.type)
         ):
             raise EndpointNotSubscribed(

@@ -50,6 +50,19 @@ def test_the_checkout_page_shows_the_payment_and_carries_what_the_script_needs(u
     assert page["Cache-Control"].startswith("max-age=0")
 
 
+def test_the_checkout_runs_only_its_own_script_and_cannot_be_framed(unpaid, keys):
+    page = _checkout(unpaid, keys["test_publishable"])
+
+    policy = page["Content-Security-Policy"]
+    nonce = re.search(r"script-src 'nonce-([\w-]+)'", policy).group(1)
+    assert "frame-ancestors 'none'" in policy
+    assert "default-src 'none'" in policy
+    html = page.content.decode()
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert [s for s in scripts if "application/json" not in s] == [f' nonce="{nonce}"']
+    assert _checkout(unpaid, keys["test_publishable"])["Content-Security-Policy"] != policy
+
+
 def test_the_card_fields_can_never_be_submitted_by_the_browser(unpaid, keys):
     """Without the script, a form with named card fields would send the card in a GET
     query string, into URLs and access logs."""

@@ -207,6 +207,19 @@ def test_resend_refuses_an_endpoint_not_subscribed_or_unknown(test_client, emit)
     assert unknown.json()["error"]["param"] == "endpoint"
 
 
+def test_resend_to_a_disabled_endpoint_says_it_is_disabled(test_client, emit):
+    endpoint = _create(test_client, enabled_events=["*"]).json()["id"]
+    test_client.post(f"/v1/webhook_endpoints/{endpoint}", {"disabled": True}, format="json")
+    event = emit("payment.captured")
+
+    response = test_client.post(
+        f"/v1/events/{event.id}/resend", {"endpoint": endpoint}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "is disabled" in response.json()["error"]["message"]
+
+
 def test_publishable_keys_cannot_manage_endpoints(client_for, keys):
     response = _create(client_for(keys["test_publishable"]))
 
