@@ -37,7 +37,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_filter = ["status", "livemode", "disabled_reason"]
     search_fields = ["id", "url", "merchant__id", "merchant__name"]
     list_select_related = ["merchant"]
-    hidden_fields = ("secret_ciphertext", "previous_secret_ciphertext")
+    hidden_fields = ("secret_ciphertext",)
     extra_readonly = ("deliveries_link",)
     actions = [
         reason_action(

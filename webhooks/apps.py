@@ -14,8 +14,9 @@ class WebhooksConfig(AppConfig):
             selectors,  # also connects its cache busting
         )
         from webhooks.metrics import deliveries_oldest_due
-        from webhooks.models import WebhookEndpoint
+        from webhooks.models import RetiredSecret, WebhookEndpoint
 
-        sealed.register(WebhookEndpoint, "secret_ciphertext", "previous_secret_ciphertext")
+        sealed.register(WebhookEndpoint, "secret_ciphertext")
+        sealed.register(RetiredSecret, "secret_ciphertext")
         metrics.queue_register("webhook_deliveries", deliveries_oldest_due)
         timeline.event_rows_register(selectors.delivery_timeline_rows)

@@ -26,8 +26,8 @@ class WebhookEndpointQuerySet(models.QuerySet):
 
 class WebhookEndpoint(models.Model):
     """A merchant's URL for events of one mode. The signing secret is sealed at rest
-    (gateway.crypto, bound to this row); after a rotation the previous secret keeps
-    signing alongside the new one until `previous_secret_expires_at`."""
+    (gateway.crypto, bound to this row); after a rotation the secret it replaced keeps
+    signing alongside it for a while (`RetiredSecret`)."""
 
     id = PrefixedIdField(prefix="we")
     merchant = models.ForeignKey(
@@ -40,8 +40,6 @@ class WebhookEndpoint(models.Model):
     status = FSMField(choices=E.choices, default=E.ENABLED, protected=True)
     disabled_reason = models.CharField(max_length=16, choices=DisabledReason.choices, blank=True)
     secret_ciphertext = models.BinaryField()
-    previous_secret_ciphertext = models.BinaryField(null=True, blank=True)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(
         null=True, blank=True, help_text="First failure since the last success"
     )
@@ -73,6 +71,21 @@ class WebhookEndpoint(models.Model):
     @transition(field=status, source=E.ENABLED, target=E.DISABLED)
     def disable(self, *, reason: str) -> None:
         self.disabled_reason = reason
+
+
+class RetiredSecret(models.Model):
+    """A secret rotated away, which keeps signing until `expires_at` (SPEC §6: 24 hours),
+    however many rotations come after it. Sealed like the endpoint's own secret, with
+    the endpoint's binding (`WebhookEndpoint.aad`)."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="retired_secrets"
+    )
+    secret_ciphertext = models.BinaryField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["endpoint", "expires_at"], name="retired_secret_live")]
 
 
 class WebhookDelivery(models.Model):

@@ -95,14 +95,17 @@ def _forget_subscriptions(sender, instance: WebhookEndpoint, **kwargs) -> None:
 
 
 def endpoint_secrets(endpoint: WebhookEndpoint, *, at=None) -> list[str]:
-    """The secrets that sign now: the current one, and the previous one during the
-    24 hours after a rotation."""
+    """The secrets that sign now: the current one, then those rotated away in the last
+    24 hours, newest first."""
     at = at or timezone.now()
-    secrets = [unseal(endpoint.secret_ciphertext, aad=endpoint.aad).decode()]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret_ciphertext and expires and expires > at:
-        secrets.append(unseal(endpoint.previous_secret_ciphertext, aad=endpoint.aad).decode())
-    return secrets
+    retired = endpoint.retired_secrets.filter(expires_at__gt=at).order_by("-expires_at")
+    return [
+        unseal(ciphertext, aad=endpoint.aad).decode()
+        for ciphertext in (
+            endpoint.secret_ciphertext,
+            *retired.values_list("secret_ciphertext", flat=True),
+        )
+    ]
 
 
 def deliveries_due_by_endpoint(*, at=None) -> dict[str, int]:

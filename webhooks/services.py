@@ -39,7 +39,7 @@ from gateway.events import (
 from webhooks import delivery, metrics, schedule, signing, ssrf
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 from webhooks.event_types import is_subscribed
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.models import RetiredSecret, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.representations import endpoint_snapshot, event_body
 from webhooks.selectors import (
     deliveries_due_by_endpoint,
@@ -179,11 +179,16 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: str) -> None:
 @transaction.atomic
 def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: str) -> IssuedEndpoint:
     """A new secret signs from now on; the one it replaces keeps signing alongside it
-    for 24 hours (receivers see two `v1,` signatures), so they can switch without a gap.
-    A secret older than the one replaced is dropped at once."""
+    for 24 hours (receivers see a `v1,` signature per secret), so they can switch
+    without a gap, as do the secrets of earlier rotations within their 24 hours."""
     endpoint = _locked(endpoint)
-    endpoint.previous_secret_ciphertext = endpoint.secret_ciphertext
-    endpoint.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP
+    now = timezone.now()
+    endpoint.retired_secrets.filter(expires_at__lte=now).delete()
+    RetiredSecret.objects.create(
+        endpoint=endpoint,
+        secret_ciphertext=endpoint.secret_ciphertext,
+        expires_at=now + SECRET_OVERLAP,
+    )
     secret = _set_secret(endpoint)
     endpoint.save()
     audit_record(

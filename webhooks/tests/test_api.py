@@ -162,6 +162,25 @@ def test_rotate_secret_keeps_the_old_one_signing_for_24_hours(test_client):
         assert endpoint_secrets(endpoint) == [rotated.json()["secret"]]
 
 
+def test_every_secret_rotated_away_signs_for_its_own_24_hours(test_client):
+    created = _create(test_client).json()
+    rotate = f"/v1/webhook_endpoints/{created['id']}/rotate_secret"
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        first = test_client.post(rotate).json()["secret"]
+        traveller.shift(3600)
+        second = test_client.post(rotate).json()["secret"]
+        endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+
+        assert endpoint_secrets(endpoint) == [second, first, created["secret"]]
+        traveller.shift(23 * 3600 + 1)  # the creation secret's 24 hours are over
+        assert endpoint_secrets(endpoint) == [second, first]
+        traveller.shift(3600)
+        assert endpoint_secrets(endpoint) == [second]
+        test_client.post(rotate)  # drops the rows that stopped signing
+        assert endpoint.retired_secrets.count() == 1
+
+
 def test_rotate_secret_takes_no_parameters(test_client):
     endpoint_id = _create(test_client).json()["id"]
 

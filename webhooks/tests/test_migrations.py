@@ -1,0 +1,50 @@
+"""Migration 0002 moves a previous secret still signing to its own row."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from gateway.crypto import seal
+from webhooks.models import RetiredSecret, WebhookEndpoint
+from webhooks.selectors import endpoint_secrets
+
+BEFORE = [("webhooks", "0001_initial")]
+AFTER = [("webhooks", "0002_retired_secrets")]
+
+
+def _migrate(targets) -> None:
+    MigrationExecutor(connection).migrate(targets)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_previous_secret_still_signing_keeps_signing(merchant):
+    _migrate(BEFORE)
+    old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+    endpoints = old.get_model("webhooks", "WebhookEndpoint")
+    expires = timezone.now() + timedelta(hours=5)
+    rows = []
+    for name, previous in (("rotated", b"whsec_previous"), ("never", None)):
+        aad = f"webhook_endpoint:we_{name}:secret".encode()
+        rows.append(
+            endpoints.objects.create(
+                id=f"we_{name}",
+                merchant_id=merchant.id,
+                livemode=False,
+                url="https://example.com/hook",
+                enabled_events=["*"],
+                secret_ciphertext=seal(b"whsec_current", aad=aad),
+                previous_secret_ciphertext=seal(previous, aad=aad) if previous else None,
+                previous_secret_expires_at=expires if previous else None,
+                created_at=timezone.now(),
+            )
+        )
+
+    _migrate(AFTER)
+
+    rotated = WebhookEndpoint.objects.get(pk="we_rotated")
+    assert endpoint_secrets(rotated) == ["whsec_current", "whsec_previous"]
+    assert RetiredSecret.objects.get().expires_at == expires
+    assert endpoint_secrets(WebhookEndpoint.objects.get(pk="we_never")) == ["whsec_current"]
