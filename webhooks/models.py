@@ -87,6 +87,9 @@ class RetiredSecret(models.Model):
     class Meta:
         indexes = [models.Index(fields=["endpoint", "expires_at"], name="retired_secret_live")]
 
+    def __str__(self) -> str:
+        return f"secret of {self.endpoint_id} retired until {self.expires_at:%Y-%m-%d %H:%M}"
+
 
 class WebhookDelivery(models.Model):
     """One event for one endpoint. `webhook-id` is the event id on every attempt."""
