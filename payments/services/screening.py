@@ -12,7 +12,7 @@ from fraud import services as fraud
 from fraud.enums import Decision, ReviewStatus
 from fraud.inputs import Assessment, Facts, PaymentSignals
 from payments import vault
-from payments.enums import PaymentStatus
+from payments.enums import PaymentStatus, SimulateScenario
 from payments.models import Payment
 
 S = PaymentStatus
@@ -72,11 +72,24 @@ def payment_signals(payment: Payment, *, for_scoring: bool = True) -> PaymentSig
     )
 
 
+# `simulate: fraud_detected` (test mode) is a fraud block (SPEC §5), so screening is
+# what blocks it, before any provider call, and the payment's risk says so.
+SIMULATED_FRAUD = Assessment(
+    score=100,
+    decision=Decision.BLOCK,
+    reasons=("simulated_fraud_detected",),
+    points={"simulated_fraud_detected": 100},
+)
+
+
 def payment_screen(payment: Payment) -> Screening:
     """Score the payment before its authorization is reserved and set `payment.risk`
     (not saved). Counts the attempt in the velocity counters."""
     signals = payment_signals(payment)
-    assessment, facts = fraud.payment_assess(signals)
+    if payment.simulate == SimulateScenario.FRAUD_DETECTED:
+        assessment, facts = SIMULATED_FRAUD, None
+    else:
+        assessment, facts = fraud.payment_assess(signals)
     payment.risk = assessment.risk
     return Screening(signals=signals, assessment=assessment, facts=facts)
 

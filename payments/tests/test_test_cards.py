@@ -153,6 +153,19 @@ def test_live_mode_without_a_provider_account_takes_no_real_card(client_for, key
     assert row_counts() == before
 
 
+def test_simulated_fraud_is_blocked_by_screening_and_its_risk_says_so(pay):
+    response = pay(simulate="fraud_detected")
+
+    payment = Payment.objects.get(pk=response.json()["error"]["payment"])
+    assert (payment.status, payment.failure_code) == ("failed", "fraud_blocked")
+    assert payment.risk == {
+        "score": 100,
+        "level": "block",
+        "reasons": ["simulated_fraud_detected"],
+    }
+    assert not payment.operations.exists()  # no provider was asked
+
+
 def test_simulate_is_refused_in_live_mode(client_for, keys):
     response = client_for(keys["live_secret"]).post(
         "/v1/payments",
