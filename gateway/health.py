@@ -1,36 +1,19 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
-import functools
 import logging
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 
+from gateway.api.views import require_methods
 from gateway.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
 
-def probe(view):
-    """GET and HEAD (probes use both); anything else a JSON 405. No CSRF check: nothing
-    here changes anything, and a POST should get the 405, not Django's CSRF page."""
-
-    @csrf_exempt
-    @functools.wraps(view)
-    def wrapped(request):
-        if request.method not in ("GET", "HEAD"):
-            response = JsonResponse({"error": "method not allowed"}, status=405)
-            response["Allow"] = "GET, HEAD"
-            return response
-        return view(request)
-
-    return wrapped
-
-
-@probe
+@require_methods("GET", "HEAD")
 def healthz(request):
     """The process is alive and serving requests."""
     return JsonResponse({"status": "ok"})
@@ -60,7 +43,7 @@ def _broker_ok() -> bool:
         return False
 
 
-@probe
+@require_methods("GET", "HEAD")
 def readyz(request):
     """The database and the broker answer; 503 names whichever does not."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}

@@ -1,11 +1,36 @@
 """Django-level error handlers: JSON under /v1/, Django's own pages elsewhere."""
 
+import functools
+
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.renderers import JSONRenderer
 
 from gateway.api import errors
+
+
+def require_methods(*methods: str):
+    """Like Django's `require_http_methods`, but the 405 is the JSON error body (with
+    `Allow`), not an empty HTML page. The views it guards are not CSRF-checked: they
+    are called by machines (probes, providers), never by a logged-in browser."""
+
+    def decorator(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def guarded(request, *args, **kwargs):
+            if request.method not in methods:
+                error = errors.InvalidRequestError(
+                    f"{request.method} is not allowed here.", code="method_not_allowed", status=405
+                )
+                response = errors.json_error_response(error)
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
 
 
 @csrf_exempt

@@ -1,6 +1,7 @@
 """Every error on a /v1/ path is the JSON error body, with a Request-Id, never HTML."""
 
 import pytest
+from django.test import Client
 
 from gateway.tests.assertions import assert_json_error
 
@@ -113,3 +114,18 @@ def test_non_api_404_stays_a_page(api_client):
 
     assert response.status_code == 404
     assert response["Request-Id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("get", "/webhooks/stripe/pa_nothere", "POST"),
+        ("put", "/webhooks/paypal/pa_nothere", "POST"),
+        ("delete", "/readyz", "GET, HEAD"),
+    ],
+)
+def test_machine_endpoints_refuse_other_methods_with_the_json_error(method, path, allowed):
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+
+    assert_json_error(response, 405, "invalid_request_error", "method_not_allowed")
+    assert response["Allow"] == allowed

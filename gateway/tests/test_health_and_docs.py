@@ -23,7 +23,7 @@ def test_probes_answer_head_and_refuse_writes_with_json(path):
     refused = client.post(path)
     assert refused.status_code == 405
     assert refused["Allow"] == "GET, HEAD"
-    assert refused.json() == {"error": "method not allowed"}
+    assert refused.json()["error"]["code"] == "method_not_allowed"
 
 
 def test_readyz_ok_when_database_and_broker_answer(api_client):

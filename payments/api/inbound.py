@@ -10,10 +10,10 @@ import logging
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from gateway.api.errors import ApiError, InvalidRequestError, NotFoundError, json_error_response
+from gateway.api.views import require_methods
 from payments.models import Payment, ProviderAccount
 from payments.providers.base import ProviderError, WebhookInvalid
 from payments.services.provider_accounts import provider_for
@@ -28,8 +28,7 @@ class ProviderUnreachable(ApiError):
     code = "provider_unreachable"
 
 
-@csrf_exempt
-@require_POST
+@require_methods("POST")
 def provider_webhook(request, provider: str, provider_account_id: str):
     """Verify, store once, acknowledge. 400 for a bad signature or a stale event (and
     nothing changes); 200 for a duplicate, which is not processed again."""
