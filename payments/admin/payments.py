@@ -79,8 +79,21 @@ def _refund(payment, *, actor, reason, user, amount=None):
 
 class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
     list_display = ["id", "merchant", "livemode", "status", "amount", "provider", "created_at"]
-    list_filter = ["status", "livemode", "provider", "capture_method"]
-    search_fields = ["id", "provider_reference", "merchant__id", "customer__id"]
+    list_filter = [
+        "status",
+        "livemode",
+        "provider",
+        "capture_method",
+        ("merchant", admin.RelatedOnlyFieldListFilter),
+    ]
+    # A card's last four digits (`=4242`), or ids and references by their start.
+    search_fields = [
+        "=payment_method__card_last4",
+        "^id",
+        "^provider_reference",
+        "^merchant__id",
+        "^customer__id",
+    ]
     list_select_related = ["merchant"]
     date_hierarchy = "created_at"
     change_form_template = "admin/payments/payment/change_form.html"

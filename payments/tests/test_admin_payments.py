@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from gateway.audit import AuditLog
 from payments.models import Payment
+from payments.tests.conftest import card_data
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +121,20 @@ def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
         assert expected in page
     assert payment["client_secret"] not in page
     assert "4242424242424242" not in page
+
+
+def test_payments_are_found_by_card_last4_and_filtered_by_merchant(client, pay, merchant):
+    staff = _staff(client, "alice")
+    visa = pay().json()["id"]
+    mastercard = pay(payment_method_data=card_data("5555555555554444")).json()["id"]
+
+    found = staff.get("/admin/payments/payment/?q=4444").content.decode()
+    filtered = staff.get(f"/admin/payments/payment/?merchant__id__exact={merchant.id}")
+
+    assert mastercard in found
+    assert visa not in found
+    assert filtered.status_code == 200
+    assert visa in filtered.content.decode()
 
 
 def test_the_audit_log_is_listed_read_only(client, pay):
