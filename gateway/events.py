@@ -27,6 +27,7 @@ from kombu.exceptions import OperationalError
 
 from gateway.celery import app as celery_app
 from gateway.db import in_transaction
+from gateway.idempotency import idempotency_key_var
 from gateway.ids import PrefixedIdField
 from gateway.logging import request_id_var
 
@@ -43,6 +44,9 @@ class Event(models.Model):
     object_id = models.CharField(max_length=40, help_text="The object the event is about")
     data = models.JSONField(help_text='{"object": snapshot of the object after the change}')
     request_id = models.CharField(max_length=40, blank=True)
+    idempotency_key = models.CharField(
+        max_length=255, blank=True, help_text="The Idempotency-Key of the request, if any"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
@@ -85,6 +89,7 @@ def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -
         object_id=snapshot["id"],
         data={"object": snapshot},
         request_id=request_id_var.get() or "",
+        idempotency_key=idempotency_key_var.get() or "",
     )
     transaction.on_commit(functools.partial(event_publish, event))
     return event

@@ -13,6 +13,7 @@ and runs again, so views that have effects look them up by `request.idempotency_
 and resume instead of starting over.
 """
 
+import contextvars
 import hashlib
 import hmac
 import json
@@ -31,6 +32,12 @@ logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
+
+# The Idempotency-Key of the API request being served, for the events it causes
+# (`request.idempotency_key`, as Stripe shows it). Reset with every request.
+idempotency_key_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "idempotency_key", default=None
+)
 RETENTION = timedelta(hours=24)
 
 

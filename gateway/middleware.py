@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 
 from gateway.api.errors import json_error_response, length_required, request_too_large
+from gateway.idempotency import idempotency_key_var
 from gateway.logging import request_id_var
 
 
@@ -22,6 +23,7 @@ class RequestIdMiddleware:
         # Left set after the response, so Django's own request log line (written
         # outside the middleware chain) carries it; the next request replaces it.
         request_id_var.set(request_id)
+        idempotency_key_var.set(None)  # an API view sets the request's own
         response = self.get_response(request)
         response["Request-Id"] = request_id
         return response

@@ -52,6 +52,7 @@ class ApiViewSet(viewsets.ViewSet):
         key = idempotency.idempotency_key_parse(request.META.get("HTTP_IDEMPOTENCY_KEY"))
         if key is None:
             return
+        idempotency.idempotency_key_var.set(key)
         self.idempotency_key_header = key
         request.idempotency_key = idempotency.idempotency_claim(
             merchant=self.merchant,

@@ -13,7 +13,10 @@ from gateway.events import Event
 
 
 class EventRequestSerializer(serializers.Serializer):
+    """The API request that caused the event; null ids for changes no request made."""
+
     id = serializers.CharField(allow_null=True)
+    idempotency_key = serializers.CharField(allow_null=True)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -30,7 +33,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     @extend_schema(responses=EventRequestSerializer)
     def get_request(self, event) -> dict:
-        return {"id": event.request_id or None}
+        return {"id": event.request_id or None, "idempotency_key": event.idempotency_key or None}
 
 
 class EventViewSet(ApiViewSet):

@@ -6,6 +6,7 @@ from django.db import transaction
 from gateway.events import Event, event_emit
 from payments.models import Payment
 from payments.services import payments as payment_services
+from payments.tests.conftest import card_data
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,26 @@ def test_event_payload_is_the_api_object(pay, test_client):
     assert body["data"]["object"] == test_client.get(f"/v1/payments/{payment['id']}").json()
     assert test_client.get(f"/v1/events/{body['id']}").json() == body
     assert body["request"]["id"].startswith("req_")
+    assert body["request"]["idempotency_key"] is None
+
+
+def test_events_name_the_idempotency_key_of_their_request(test_client):
+    payment = test_client.post(
+        "/v1/payments",
+        {"amount": 700, "currency": "usd", "payment_method_data": card_data()},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="order-77-attempt-1",
+    ).json()
+    # a later request without a key, in the same thread, does not inherit it
+    refund = test_client.post(f"/v1/payments/{payment['id']}/refund", {}, format="json").json()
+
+    events = test_client.get(f"/v1/events?object={payment['id']}&limit=100").json()["data"]
+    refunded = test_client.get(f"/v1/events?object={refund['id']}").json()["data"]
+
+    assert {e["request"]["idempotency_key"] for e in events if e["type"] != "payment.refunded"} == {
+        "order-77-attempt-1"
+    }
+    assert {e["request"]["idempotency_key"] for e in refunded} == {None}
 
 
 def test_events_list_filters_by_type_prefix(pay, test_client):
