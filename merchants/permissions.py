@@ -27,12 +27,13 @@ class IsAnyKey(BasePermission):
 
 
 class MerchantIsActive(BasePermission):
-    """New charges need an active merchant; suspended ones may still refund and read."""
+    """Taking money (creating, confirming, capturing payments) needs an active merchant;
+    a suspended one may still refund, cancel and read."""
 
     def has_permission(self, request, view) -> bool:
         if request.auth is not None and not request.user.can_create_payments:
             raise ForbiddenError(
-                f"This account is {request.user.status} and cannot create payments.",
+                f"This account is {request.user.status} and cannot take payments.",
                 code="account_inactive",
             )
         return True

@@ -151,7 +151,7 @@ class PaymentViewSet(ApiViewSet):
     def get_permissions(self):
         if self.action == "confirm":
             return [IsAnyKey(), MerchantIsActive()]
-        if self.action == "create":
+        if self.action in ("create", "capture"):  # capturing takes money in too
             return [IsSecretKey(), MerchantIsActive()]
         return [IsSecretKey()]
 

@@ -304,14 +304,21 @@ def test_test_and_live_data_never_mix(pay, client_for, keys):
     assert live.get("/v1/payments").json()["data"] == []
 
 
-def test_a_suspended_merchant_cannot_charge_but_can_refund(pay, test_client, merchant):
+def test_a_suspended_merchant_cannot_take_money_but_can_refund_and_cancel(
+    pay, test_client, merchant
+):
     payment_id = pay().json()["id"]
+    authorized = [pay(capture_method="manual").json()["id"] for _ in range(2)]
     merchant_suspend(merchant=merchant, actor="test", reason="risk review")
 
     charge = pay()
+    capture = test_client.post(f"/v1/payments/{authorized[0]}/capture", {}, format="json")
+    cancel = test_client.post(f"/v1/payments/{authorized[1]}/cancel", {}, format="json")
     refund = test_client.post(f"/v1/payments/{payment_id}/refund", {}, format="json")
 
-    assert charge.status_code == 403
-    assert charge.json()["error"]["code"] == "account_inactive"
+    assert_json_error(charge, 403, "permission_error", "account_inactive")
+    assert_json_error(capture, 403, "permission_error", "account_inactive")
+    assert Payment.objects.get(pk=authorized[0]).status == "authorized"
+    assert cancel.json()["status"] == "canceled"
     assert refund.status_code == 200
-    assert Payment.objects.count() == 1
+    assert Payment.objects.count() == 3
