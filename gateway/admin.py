@@ -5,8 +5,9 @@ from django.contrib import admin
 from gateway.audit import AuditLog
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that change only through the services (or never): staff look, never edit."""
+class ReadOnly:
+    """Rows that change only through the services (or never): staff look, never edit.
+    For model admins and inlines alike."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -16,6 +17,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
 
 
 @admin.register(AuditLog)

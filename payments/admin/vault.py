@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from gateway import masking
-from gateway.admin import ReadOnlyAdmin
+from gateway.admin import ReadOnly, ReadOnlyAdmin
 from payments import vault
 from payments.models import Customer, PaymentMethod
 
@@ -30,21 +30,12 @@ class CardExpiry:
         return f"{payment_method.card_exp_month:02d}/{payment_method.card_exp_year}"
 
 
-class PaymentMethodInline(CardExpiry, admin.TabularInline):
+class PaymentMethodInline(CardExpiry, ReadOnly, admin.TabularInline):
     model = PaymentMethod
     fields = ["id", "card_brand", "card_last4", "expiry", "card_fingerprint", "created_at"]
     readonly_fields = fields
     extra = 0
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Customer)
