@@ -13,8 +13,10 @@ COPY requirements/ requirements/
 RUN pip install --no-cache-dir -r requirements/base.txt
 
 COPY --chown=gateway:gateway . .
-# collectstatic needs settings but no secrets of consequence at build time.
-RUN SECRET_KEY=build-only API_KEY_HASH_SECRET=build-only python manage.py collectstatic --noinput \
+# collectstatic loads the production settings, which require every secret; it uses
+# none of them, so these placeholders exist only during this step (never in the image).
+RUN SECRET_KEY=build-only API_KEY_HASH_SECRET=build-only VAULT_KEYS=build-only \
+    FINGERPRINT_KEY=build-only python manage.py collectstatic --noinput \
     && mkdir -p /app/var/metrics && chown -R gateway:gateway /app/var
 # Every process's Prometheus counters go here; /metrics adds them up (compose shares it).
 ENV PROMETHEUS_MULTIPROC_DIR=/app/var/metrics

@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+# Hosted pages (the 3-D Secure challenge, checkout) are linked at this address.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+export PORT PUBLIC_BASE_URL
 
 .PHONY: run test lint format migrate install clean
 
@@ -18,7 +20,7 @@ install: $(BIN)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## The API on http://127.0.0.1:$(PORT), a Celery worker and Celery beat; Ctrl-C stops all.
+## The API on http://127.0.0.1:$(PORT), the Celery workers and beat (Procfile); Ctrl-C stops all.
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_merchant

@@ -1,6 +1,7 @@
 """Settings the environment gets wrong stop the process at start, with the reason."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -37,3 +38,23 @@ def test_a_value_out_of_range_stops_the_start(variable, value):
 
 def test_zero_disables_the_rate_limit_and_starts():
     assert _start(API_RATE_LIMIT="0").returncode == 0
+
+
+def test_the_images_build_step_has_every_setting_production_requires():
+    """The Dockerfile's collectstatic runs the production settings with placeholders;
+    a setting production starts requiring must get one there, or the image fails to
+    build (no Docker here: the step's environment is read from the Dockerfile)."""
+    dockerfile = (settings.BASE_DIR / "Dockerfile").read_text()
+    step = re.search(r"RUN ((?:\w+=\S+\s+(?:\\\s+)?)+)python manage.py collectstatic", dockerfile)
+    placeholders = dict(re.findall(r"(\w+)=(\S+)", step.group(1)))
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "gateway.settings.prod"}
+
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env={**env, **placeholders},
+        capture_output=True,
+        text=True,
+    )
+
+    assert started.returncode == 0, started.stderr[-500:]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from merchants.models import Merchant
@@ -24,5 +25,5 @@ class Command(BaseCommand):
         self.stdout.write(f"  test publishable key: {issued['test_publishable'].plaintext}")
         self.stdout.write(
             "Shown once. Try: curl -H 'Authorization: Bearer <secret key>' "
-            "http://127.0.0.1:8000/v1/account"
+            f"{settings.PUBLIC_BASE_URL}/v1/account"
         )
