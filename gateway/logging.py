@@ -20,7 +20,8 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 # 13-19 digits, not inside a longer number, optionally split by single spaces or
 # dashes, also as a URL's query string writes them (`+`, `%20`, `%2D`, `%2B`).
 _PAN_SEPARATOR = r"(?:[ +-]|%2[0bBdD])"
-_PAN_CANDIDATE = re.compile(rf"(?<![\d-])\d(?:{_PAN_SEPARATOR}?\d){{12,18}}(?![\d-])")
+# Not the digits of a decimal fraction (a task's duration, 0.0393049842123074s).
+_PAN_CANDIDATE = re.compile(rf"(?<![\d.-])\d(?:{_PAN_SEPARATOR}?\d){{12,18}}(?![\d-])")
 _SECRETS = re.compile(
     r"\b(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]+"
     r"|\bwhsec_[A-Za-z0-9+/=]+"
