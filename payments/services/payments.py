@@ -37,6 +37,7 @@ from payments.fees import fee_for
 from payments.ledger import Account, TransactionType, ledger_post
 from payments.metrics import payment_counted
 from payments.models import Customer, Payment, PaymentMethod, ProviderAccount, ProviderOperation
+from payments.providers import simulator
 from payments.providers.base import Outcome, ProviderResult
 from payments.representations import payment_snapshot
 from payments.services.operations import (
@@ -57,7 +58,6 @@ from payments.services.screening import (
     screening_decline_record,
     screening_save,
 )
-from simulator.cards import test_card_number
 
 S = PaymentStatus
 
@@ -246,7 +246,7 @@ def _route(payment: Payment) -> Route:
 def _is_test_card(method: PaymentMethod | None) -> bool:
     """One of the simulator's magic cards: in live mode the simulator declines them
     (`live_mode_test_card`, SPEC §2), which is the only live answer it gives."""
-    return method is not None and test_card_number(method.card_global_fingerprint) is not None
+    return method is not None and simulator.is_test_card(method.card_global_fingerprint)
 
 
 def _next_usable(route: Route) -> tuple[bool, ProviderAccount | None]:
