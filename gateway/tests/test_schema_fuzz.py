@@ -37,7 +37,8 @@ def _keep_the_tests_connection():
         signal.connect(close_old_connections)
 
 
-# Loaded once, at collection; generating the document reads no database.
+# Loaded once, at collection (schemathesis's fixture-based loading does not run under
+# this pytest); generating the document reads no database.
 schema = schemathesis.openapi.from_wsgi("/v1/schema", get_wsgi_application())
 
 
