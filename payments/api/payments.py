@@ -126,6 +126,9 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
 class PaymentConfirmInputSerializer(StrictInputSerializer):
     payment_method = serializers.CharField(required=False, max_length=40)
     client_secret = serializers.CharField(required=False, max_length=100)
+    return_url = serializers.URLField(
+        required=False, max_length=2000, help_text="Replaces the payment's return_url"
+    )
     risk_context = RiskContextSerializer(required=False)
 
 
@@ -234,6 +237,7 @@ class PaymentViewSet(ApiViewSet):
         payment = payment_services.payment_confirm(
             payment=payment,
             payment_method_id=data.get("payment_method"),
+            return_url=data.get("return_url"),
             risk_context=_risk_context(
                 request, data.get("risk_context"), from_browser=from_browser
             ),

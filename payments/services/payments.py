@@ -491,15 +491,29 @@ def _confirmable(payment: Payment, payment_method_id: str | None) -> Payment:
 
 # What confirming sets besides the transition: the method, the screening's input and
 # verdict, the account routing chose.
-CONFIRMATION_FIELDS = ("payment_method", "risk_context", "risk", "provider", "provider_account")
+CONFIRMATION_FIELDS = (
+    "payment_method",
+    "return_url",
+    "risk_context",
+    "risk",
+    "provider",
+    "provider_account",
+)
 
 
 def payment_confirm(
-    *, payment: Payment, payment_method_id: str | None = None, risk_context: dict | None = None
+    *,
+    payment: Payment,
+    payment_method_id: str | None = None,
+    return_url: str | None = None,
+    risk_context: dict | None = None,
 ) -> Payment:
     """Screen and authorize a payment created with `confirm=false`; `risk_context` adds
-    to what was given at creation. Raises PaymentDeclined (402)."""
+    to what was given at creation, `return_url` replaces it (as Stripe's confirm does).
+    Raises PaymentDeclined (402)."""
     payment = _confirmable(payment, payment_method_id)
+    if return_url:
+        payment.return_url = return_url
     if risk_context:
         payment.risk_context = {**(payment.risk_context or {}), **risk_context}
     route = _route(payment)
@@ -507,7 +521,7 @@ def payment_confirm(
     with transaction.atomic():
         locked = _locked(payment)
         _check_confirmable(locked)  # not confirmed meanwhile
-        locked.payment_method = payment.payment_method
+        locked.payment_method, locked.return_url = payment.payment_method, payment.return_url
         locked.risk_context, locked.risk = payment.risk_context, payment.risk
         usable = False
         if screening.blocks:  # the failure saves the transition's columns

@@ -7,6 +7,7 @@ from gateway.tests.assertions import assert_json_error
 from merchants.services import merchant_suspend
 from payments.models import Payment, Refund
 from payments.representations import PaymentClientSerializer
+from payments.tests.conftest import card_data
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,21 @@ def test_confirm_false_then_confirm(pay, test_client):
 
     assert confirmed.status_code == 200
     assert confirmed.json()["status"] == "captured"
+
+
+def test_confirm_takes_the_return_url_the_challenge_sends_the_cardholder_to(pay, test_client):
+    created = pay(confirm=False, payment_method_data=card_data("4000002500003155")).json()
+
+    confirmed = test_client.post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"return_url": "https://shop.test/back"},
+        format="json",
+    ).json()
+
+    assert confirmed["status"] == "requires_action"
+    assert confirmed["return_url"] == "https://shop.test/back"
+    assert confirmed["next_action"]["redirect_to_url"]["return_url"] == "https://shop.test/back"
+    assert Payment.objects.get(pk=created["id"]).return_url == "https://shop.test/back"
 
 
 def test_confirm_without_a_payment_method_is_400(test_client):
