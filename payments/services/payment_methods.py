@@ -90,28 +90,14 @@ def payment_method_build(
 
 
 @transaction.atomic
-def payment_method_create(
-    *,
-    merchant,
-    livemode: bool,
-    card: dict,
-    billing_details: dict | None = None,
-    metadata: dict | None = None,
-    customer: Customer | None = None,
-) -> tuple[PaymentMethod, ValidCard]:
-    """Validate and vault a card, optionally attached to `customer` (same merchant and
-    mode). Raises CardValidationError before writing anything. Emits
-    `payment_method.attached` when attached. Returns it with the validated card."""
-    payment_method, valid = payment_method_build(
-        merchant=merchant,
-        livemode=livemode,
-        card=card,
-        billing_details=billing_details,
-        metadata=metadata,
-        customer=customer,
-    )
+def payment_method_create(**params) -> tuple[PaymentMethod, ValidCard]:
+    """Validate and vault a card (the parameters of `payment_method_build`), optionally
+    attached to `customer` (same merchant and mode). Raises CardValidationError before
+    writing anything. Emits `payment_method.attached` when attached. Returns it with
+    the validated card."""
+    payment_method, valid = payment_method_build(**params)
     payment_method.save(force_insert=True)
-    if customer is not None:
+    if payment_method.customer_id is not None:
         _emit("payment_method.attached", payment_method)
     return payment_method, valid
 
