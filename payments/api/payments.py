@@ -18,8 +18,9 @@ from gateway.api.fields import (
 )
 from gateway.api.filters import CREATED, choice_filter, created_filter, known_parameters
 from merchants.permissions import IsAnyKey, IsSecretKey, MerchantIsActive
+from payments.api.common import referenced
 from payments.enums import CancellationReason, CaptureMethod, PaymentStatus, SimulateScenario
-from payments.models import Payment
+from payments.models import Customer, Payment
 from payments.representations import (
     PaymentClientSerializer,
     PaymentSerializer,
@@ -212,7 +213,10 @@ class PaymentViewSet(ApiViewSet):
         if provider := choice_filter(params, "provider", PROVIDERS):
             filters["provider"] = provider
         if customer := params.get("customer"):
-            filters["customer_id"] = customer
+            # as Stripe answers: a filter naming no object of the caller's is an error
+            filters["customer"] = referenced(
+                self, Customer.objects, customer, noun="customer", param="customer"
+            )
         queryset = Payment.objects.for_merchant(self.merchant, livemode=self.livemode).filter(
             **filters
         )

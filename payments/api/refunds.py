@@ -9,6 +9,7 @@ from gateway.api.common import CREATED_PARAMETERS, error_responses
 from gateway.api.errors import InvalidRequestError
 from gateway.api.fields import AmountField, MetadataField, StrictInputSerializer
 from gateway.api.filters import CREATED, created_filter, known_parameters
+from payments.api.common import referenced
 from payments.enums import RefundReason
 from payments.models import Payment, Refund
 from payments.representations import RefundSerializer
@@ -66,7 +67,10 @@ class RefundViewSet(ApiViewSet):
         known_parameters(request.query_params, "payment", *CREATED)
         filters = created_filter(request.query_params)
         if payment := request.query_params.get("payment"):
-            filters["payment_id"] = payment
+            # as Stripe answers: a filter naming no object of the caller's is an error
+            filters["payment"] = referenced(
+                self, Payment.objects, payment, noun="payment", param="payment"
+            )
         queryset = Refund.objects.for_merchant(self.merchant, livemode=self.livemode).filter(
             **filters
         )

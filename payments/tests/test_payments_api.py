@@ -236,6 +236,31 @@ def test_bad_list_parameters_are_400_with_stripes_codes(test_client, query, code
     assert error["param"]
 
 
+@pytest.mark.parametrize(
+    ("path", "param", "value"),
+    [
+        ("/v1/payments", "customer", "cus_01jd000000000000000000000a"),
+        ("/v1/refunds", "payment", "pay_01jd000000000000000000000a"),
+    ],
+)
+def test_a_list_filter_naming_no_object_of_the_callers_is_refused(test_client, path, param, value):
+    response = test_client.get(f"{path}?{param}={value}")
+
+    error = assert_json_error(response, 400, "invalid_request_error", "resource_missing")
+    assert error["param"] == param
+
+
+def test_a_list_filter_naming_another_merchants_payment_is_refused(
+    pay, client_for, other_merchant_with_keys
+):
+    theirs = client_for(other_merchant_with_keys[1]["test_secret"])
+    payment_id = pay().json()["id"]
+
+    response = theirs.get(f"/v1/refunds?payment={payment_id}")
+
+    assert_json_error(response, 400, "invalid_request_error", "resource_missing")
+
+
 @pytest.mark.parametrize("param", ["starting_after", "ending_before"])
 @pytest.mark.parametrize(
     "cursor", ["pay_01jd000000000000000000000a", "zzz", "re_01jd000000000000000000000a"]
