@@ -58,7 +58,9 @@ def _encodable(text: str) -> str:
 
 
 class InvalidRequestError(ApiError):
-    pass
+    """A request refused as it stands: by default a parameter's value (`param`)."""
+
+    code = "parameter_invalid"
 
 
 class NotFoundError(ApiError):

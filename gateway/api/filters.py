@@ -6,7 +6,7 @@ from gateway.api.errors import InvalidRequestError
 
 
 def _timestamp(raw: str, param: str, *, plus_seconds: int = 0) -> datetime:
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
         raise InvalidRequestError(
             f"Invalid {param}: expected Unix seconds.",
             code="parameter_invalid_integer",
@@ -50,12 +50,19 @@ CREATED = ("created", *(f"created[{operator}]" for operator in _CREATED_BOUNDS))
 
 
 def known_parameters(query_params, *filters: str) -> None:
-    """Refuse a query parameter the list does not take, as Stripe does: a mistyped
-    filter would otherwise return the whole list as if it were the filtered one."""
+    """Refuse a query parameter the list does not take, or an empty one, as Stripe
+    does: a mistyped or empty filter would otherwise return the whole list as if it
+    were the filtered one."""
     for name in query_params:
         if name not in PAGINATION and name not in filters:
             raise InvalidRequestError(
                 "Received unknown parameter.", code="parameter_unknown", param=name
+            )
+        if query_params[name] == "":
+            raise InvalidRequestError(
+                f"You passed an empty string for '{name}': remove it or give a value.",
+                code="parameter_invalid_empty",
+                param=name,
             )
 
 

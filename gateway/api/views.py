@@ -57,7 +57,9 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception):
     if _is_api(request):
-        return errors.json_error_response(errors.InvalidRequestError("Bad request."))
+        return errors.json_error_response(
+            errors.InvalidRequestError("Bad request.", code="invalid_request")
+        )
     return defaults.bad_request(request, exception)
 
 

@@ -198,13 +198,20 @@ def _owned(model, pk: str, *, merchant, livemode: bool, param: str):
 def _check_payment_method(
     *, payment_method: PaymentMethod | None, customer: Customer | None, off_session: bool
 ) -> None:
+    """A customer's saved card pays only for that customer (as Stripe's rule): a card
+    can neither be charged for someone else nor, without naming its customer, by
+    whoever learns its id, a publishable key confirming a payment included."""
     if payment_method is None:
         return
-    if customer is not None and payment_method.customer_id not in (None, customer.id):
+    owner = payment_method.customer_id
+    if owner is not None and (customer is None or owner != customer.id):
         raise InvalidRequestError(
-            "The payment method is attached to another customer.", param="payment_method"
+            "The payment method is attached to another customer."
+            if customer is not None
+            else "The payment method is attached to a customer: give that customer.",
+            param="payment_method",
         )
-    if off_session and (customer is None or payment_method.customer_id != customer.id):
+    if off_session and (customer is None or owner != customer.id):
         raise InvalidRequestError(
             "Off-session payments need a customer and a payment method attached to it.",
             param="off_session",

@@ -120,6 +120,64 @@ def test_publishable_key_confirms_only_with_the_client_secret(pay, client_for, k
     assert public.get(f"/v1/payments/{created['id']}").status_code == 403
 
 
+@pytest.fixture
+def customers_card(test_client):
+    """A saved card attached to a customer: (customer id, payment method id)."""
+    customer = test_client.post("/v1/customers", {"email": "c@example.com"}, format="json")
+    method = test_client.post("/v1/payment_methods", card_data(), format="json").json()["id"]
+    customer_id = customer.json()["id"]
+    attached = test_client.post(
+        f"/v1/payment_methods/{method}/attach", {"customer": customer_id}, format="json"
+    )
+    assert attached.status_code == 200, attached.content
+    return customer_id, method
+
+
+def test_a_publishable_key_cannot_confirm_with_a_customers_saved_card(
+    test_client, client_for, keys, customers_card
+):
+    # given: a payment for no customer, and someone who learnt a customer's card id
+    created = test_client.post(
+        "/v1/payments", {"amount": 1000, "currency": "usd", "confirm": False}, format="json"
+    ).json()
+    public = client_for(keys["test_publishable"])
+
+    # when
+    response = public.post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"client_secret": created["client_secret"], "payment_method": customers_card[1]},
+        format="json",
+    )
+
+    # then
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_invalid")
+    assert error["param"] == "payment_method"
+    assert test_client.get(f"/v1/payments/{created['id']}").json()["status"] == "created"
+
+
+@pytest.mark.parametrize("given_customer", ["none", "another", "its own"])
+def test_a_customers_saved_card_pays_only_for_that_customer(
+    pay, test_client, customers_card, given_customer
+):
+    # given
+    owner, method = customers_card
+    other = test_client.post("/v1/customers", {}, format="json").json()["id"]
+    body = {"payment_method": method}
+    if given_customer != "none":
+        body["customer"] = owner if given_customer == "its own" else other
+
+    # when
+    response = pay(**body)
+
+    # then
+    if given_customer == "its own":
+        assert response.json()["status"] == "captured"
+    else:
+        error = assert_json_error(response, 400, "invalid_request_error", "parameter_invalid")
+        assert error["param"] == "payment_method"
+        assert not Payment.objects.exists()
+
+
 def test_a_publishable_key_sees_no_risk_nor_the_merchants_fields(pay, client_for, keys):
     created = pay(confirm=False, metadata={"order": "42"}).json()
 
@@ -226,6 +284,7 @@ def test_list_is_newest_first_with_cursor_pagination(pay, test_client):
         ("limit=x", "parameter_invalid_integer"),
         ("status=nope", "parameter_invalid"),
         ("created[gte]=yesterday", "parameter_invalid_integer"),
+        ("created[gte]=-5", "parameter_invalid_integer"),
         ("starting_after=a&ending_before=b", "parameters_exclusive"),
     ],
 )
@@ -321,6 +380,26 @@ def test_a_list_refuses_a_parameter_it_does_not_take(test_client, path, query, p
     error = assert_json_error(test_client.get(f"{path}?{query}"), 400, "invalid_request_error")
 
     assert (error["code"], error["param"]) == ("parameter_unknown", param)
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [("/v1/payments", "customer="), ("/v1/payments", "status="),
+     ("/v1/payments", "starting_after="), ("/v1/payments", "ending_before="),
+     ("/v1/payments", "created[gte]="),
+     ("/v1/refunds", "payment="), ("/v1/events", "type="), ("/v1/customers", "starting_after="),
+     ("/v1/balance_transactions", "ending_before=")],
+)  # fmt: skip
+def test_an_empty_list_parameter_is_refused_not_ignored(pay, test_client, path, query):
+    # given: a list an ignored filter would show
+    pay()
+
+    # when
+    response = test_client.get(f"{path}?{query}")
+
+    # then
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_invalid_empty")
+    assert error["param"] == query.rstrip("=")
 
 
 def test_list_filters(pay, test_client):
