@@ -119,6 +119,11 @@ class StrictInputSerializer(serializers.Serializer):
     """Input serializer that refuses parameters it does not declare (`parameter_unknown`),
     so a client can never set `status`, `amount_refunded` or `livemode` by sending them."""
 
+    def run_validation(self, data=serializers.empty):
+        if data is None and self.parent is None:  # a `null` body: no object, as `[]`
+            self.to_internal_value(data)
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError(
