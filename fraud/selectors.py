@@ -1,10 +1,11 @@
 """Reads for screening: a merchant's configuration, blocklist matches, usual amount;
 and the operations dashboard's daily decisions.
 
-Every payment is screened, so screening's reads are cached (Django's cache: Redis when
-configured, shared by all processes). Changing settings or blocklists busts the
-cache at once (signal receivers below: cache busting, the one use of signals here);
-the usual amount may lag a minute, it moves slowly.
+Every payment is screened, so screening's reads are cached where the cache is shared
+(Redis: all processes see one cache; the embedded default reads the database each
+time). Changing settings or blocklists busts the cache at the change's commit (signal
+receivers below: cache busting, the one use of signals here); the usual amount may lag
+a minute, it moves slowly.
 """
 
 from datetime import datetime
@@ -20,6 +21,7 @@ from fraud.inputs import Thresholds
 from fraud.models import Assessment, BlocklistItem, FraudSettings, RuleSetting
 from fraud.rules import USUAL_AMOUNT_MIN_SAMPLES, USUAL_AMOUNT_SAMPLES
 from fraud.scoring import ScreeningConfig
+from gateway.cache import cached_or_load, forget_on_commit
 
 CACHE_SECONDS = 300
 USUAL_AMOUNT_CACHE_SECONDS = 60
@@ -35,17 +37,17 @@ def _blocklist_key(merchant_id: str, livemode: bool) -> str:
 
 @receiver([post_save, post_delete], sender=FraudSettings)
 def _forget_config(sender, instance: FraudSettings, **kwargs) -> None:
-    cache.delete(_config_key(instance.merchant_id))
+    forget_on_commit(_config_key(instance.merchant_id))
 
 
 @receiver([post_save, post_delete], sender=RuleSetting)
 def _forget_rule(sender, instance: RuleSetting, **kwargs) -> None:
-    cache.delete(_config_key(instance.settings.merchant_id))
+    forget_on_commit(_config_key(instance.settings.merchant_id))
 
 
 @receiver([post_save, post_delete], sender=BlocklistItem)
 def _forget_blocklist(sender, instance: BlocklistItem, **kwargs) -> None:
-    cache.delete(_blocklist_key(instance.merchant_id, instance.livemode))
+    forget_on_commit(_blocklist_key(instance.merchant_id, instance.livemode))
 
 
 def _usual_key(merchant_id: str, livemode: bool, currency: str) -> str:
@@ -64,21 +66,9 @@ def screening_prefetch(*, merchant_id: str, livemode: bool, currency: str) -> di
     )
 
 
-def _cached(key: str, load, *, seconds: int, prefetched: dict | None):
-    """The cached value (None included), loading and caching it when absent."""
-    if prefetched is not None and key in prefetched:
-        return prefetched[key]
-    missing = object()
-    value = cache.get(key, missing)
-    if value is missing:
-        value = load()
-        cache.set(key, value, seconds)
-    return value
-
-
 def screening_config_get(*, merchant_id: str, prefetched: dict | None = None) -> ScreeningConfig:
     """The merchant's thresholds and rule weights; the defaults without a settings row."""
-    return _cached(
+    return cached_or_load(
         _config_key(merchant_id),
         lambda: _screening_config_load(merchant_id),
         seconds=CACHE_SECONDS,
@@ -120,7 +110,7 @@ def blocklist_matches(
 
 def _has_blocklist(merchant_id: str, livemode: bool, prefetched: dict | None) -> bool:
     """Most merchants list nothing: remember that instead of asking on every payment."""
-    return _cached(
+    return cached_or_load(
         _blocklist_key(merchant_id, livemode),
         lambda: BlocklistItem.objects.filter(merchant_id=merchant_id, livemode=livemode).exists(),
         seconds=CACHE_SECONDS,
@@ -133,7 +123,7 @@ def usual_amount_get(
 ) -> int | None:
     """The mean amount of the merchant's latest payments in `currency` (blocked attempts
     left out), once there are enough of them."""
-    return _cached(
+    return cached_or_load(
         _usual_key(merchant_id, livemode, currency),
         lambda: _usual_amount_load(merchant_id=merchant_id, livemode=livemode, currency=currency),
         seconds=USUAL_AMOUNT_CACHE_SECONDS,

@@ -6,11 +6,12 @@ more than the round trip itself. A client is safe to share between threads (each
 command borrows a connection from the pool), so each pool keeps one.
 """
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.db import transaction
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
@@ -36,3 +37,26 @@ def cache_is_shared() -> bool:
     """Whether every process sees the same cache, so that busting an entry in one
     reaches all. The embedded default's cache lives in each process."""
     return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))
+
+
+def cached_or_load(key: str, load, *, seconds: int, prefetched: dict | None = None):
+    """The cached value of `key` (None included), loaded and cached when absent;
+    `prefetched` holds values already read with `cache.get_many`. Where the cache is
+    not shared, a change could not reach the other processes' copies: it loads every
+    time, so that no process goes on acting on settings another one changed."""
+    if not cache_is_shared():
+        return load()
+    if prefetched is not None and key in prefetched:
+        return prefetched[key]
+    missing = object()
+    value = cache.get(key, missing)
+    if value is missing:
+        value = load()
+        cache.set(key, value, seconds)
+    return value
+
+
+def forget_on_commit(key: str) -> None:
+    """Cache busting for a change: at its commit, since a reader between the delete
+    and the commit would cache the rows as they were again."""
+    transaction.on_commit(lambda: cache.delete(key), robust=True)

@@ -2,14 +2,12 @@
 
 import logging
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from gateway.cache import cache_is_shared
+from gateway.cache import cached_or_load, forget_on_commit
 from gateway.crypto import unseal
 from webhooks.enums import DeliveryStatus, EndpointStatus
 from webhooks.event_types import is_subscribed
@@ -73,14 +71,12 @@ def endpoints_want_event(*, merchant_id: str, livemode: bool, type: str) -> bool
     `type` (the outbox announces only those; gateway.events). Cached where the cache
     is shared, so that an endpoint change is heard by every process at its commit;
     read from the database each time otherwise. True whenever the cache cannot answer."""
-    if not cache_is_shared():
-        return is_subscribed(_subscriptions_load(merchant_id, livemode), type)
-    key = _subscriptions_key(merchant_id, livemode)
     try:
-        subscribed = cache.get(key)
-        if subscribed is None:
-            subscribed = _subscriptions_load(merchant_id, livemode)
-            cache.set(key, subscribed, SUBSCRIPTIONS_CACHE_SECONDS)
+        subscribed = cached_or_load(
+            _subscriptions_key(merchant_id, livemode),
+            lambda: _subscriptions_load(merchant_id, livemode),
+            seconds=SUBSCRIPTIONS_CACHE_SECONDS,
+        )
     except Exception:
         logger.warning("Webhook subscriptions unreadable for %s; announcing", merchant_id)
         return True
@@ -90,8 +86,7 @@ def endpoints_want_event(*, merchant_id: str, livemode: bool, type: str) -> bool
 @receiver([post_save, post_delete], sender=WebhookEndpoint)
 def _forget_subscriptions(sender, instance: WebhookEndpoint, **kwargs) -> None:
     """Cache busting (the one use of signals here), once the change is committed."""
-    key = _subscriptions_key(instance.merchant_id, instance.livemode)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+    forget_on_commit(_subscriptions_key(instance.merchant_id, instance.livemode))
 
 
 def endpoint_secrets(endpoint: WebhookEndpoint, *, at=None) -> list[str]:

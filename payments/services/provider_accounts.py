@@ -13,7 +13,6 @@ from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from gateway import audit
 from gateway.api.errors import InvalidRequestError
+from gateway.cache import cached_or_load, forget_on_commit
 from payments import vault
 from payments.enums import ProviderAccountStatus, ProviderName
 from payments.models import ProviderAccount
@@ -183,22 +183,21 @@ def _accounts_key(merchant_id: str, livemode: bool) -> str:
 def _active_accounts(merchant_id: str, livemode: bool) -> list[ProviderAccount]:
     """The merchant's active accounts in this mode, by priority. Every payment routes,
     and accounts rarely change: cached, and forgotten whenever one is saved."""
-    key = _accounts_key(merchant_id, livemode)
-    accounts = cache.get(key)
-    if accounts is None:
-        accounts = list(
+    return cached_or_load(
+        _accounts_key(merchant_id, livemode),
+        lambda: list(
             ProviderAccount.objects.filter(
                 merchant_id=merchant_id, livemode=livemode, status=ProviderAccountStatus.ACTIVE
             ).order_by("priority", "id")
-        )
-        cache.set(key, accounts, ACCOUNTS_CACHE_SECONDS)
-    return accounts
+        ),
+        seconds=ACCOUNTS_CACHE_SECONDS,
+    )
 
 
 @receiver([post_save, post_delete], sender=ProviderAccount)
 def _forget_accounts(sender, instance: ProviderAccount, **kwargs) -> None:
     """Cache busting: a created, deleted or changed account routes from the next payment."""
-    cache.delete(_accounts_key(instance.merchant_id, instance.livemode))
+    forget_on_commit(_accounts_key(instance.merchant_id, instance.livemode))
 
 
 def routing_candidates(

@@ -13,9 +13,9 @@ import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
+import gateway.cache
 from gateway.celery import app as celery_app
 from gateway.events import Event
-from webhooks import selectors
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhooks_sweep
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def shared_cache(monkeypatch):
-    monkeypatch.setattr(selectors, "cache_is_shared", lambda: True)
+    monkeypatch.setattr(gateway.cache, "cache_is_shared", lambda: True)
 
 
 def _dispatched(event: Event) -> bool:
@@ -126,7 +126,7 @@ def test_without_a_shared_cache_the_answer_is_read_afresh_for_each_event(
 ):
     # given: a cache in each process (the embedded default), which another process's
     # endpoint change would never reach
-    monkeypatch.setattr(selectors, "cache_is_shared", lambda: False)
+    monkeypatch.setattr(gateway.cache, "cache_is_shared", lambda: False)
     with django_capture_on_commit_callbacks(execute=True):
         emit("payment.captured")
     make_endpoint(receiver.url(), events=["payment.captured"])  # its commit hooks never run
