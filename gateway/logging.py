@@ -18,10 +18,16 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 # 13-19 digits, not inside a longer number, optionally split by single spaces or
-# dashes, also as a URL's query string writes them (`+`, `%20`, `%2D`, `%2B`).
+# dashes, also as a URL writes them (`+`, `%20`, `%2D`, `%2B`; digits as `%34`), or
+# in groups of four split by dots.
 _PAN_SEPARATOR = r"(?:[ +-]|%2[0bBdD])"
+_PAN_DIGIT = r"(?:\d|%3\d)"
+_ENCODED_DIGIT = re.compile(r"%3(\d)")
 # Not the digits of a decimal fraction (a task's duration, 0.0393049842123074s).
-_PAN_CANDIDATE = re.compile(rf"(?<![\d.-])\d(?:{_PAN_SEPARATOR}?\d){{12,18}}(?![\d-])")
+_PAN_CANDIDATE = re.compile(
+    rf"(?<![\d.-]){_PAN_DIGIT}(?:{_PAN_SEPARATOR}?{_PAN_DIGIT}){{12,18}}(?![\d-])"
+    r"|(?<![\d.])\d{4}(?:\.\d{4}){3}(?![\d.])"
+)
 _SECRETS = re.compile(
     r"\b(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]+"
     r"|\bwhsec_[A-Za-z0-9+/=]+"
@@ -50,7 +56,8 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _mask_pan(match: re.Match) -> str:
-    digits = re.sub(_PAN_SEPARATOR, "", match.group())
+    digits = _ENCODED_DIGIT.sub(r"\1", re.sub(_PAN_SEPARATOR, "", match.group()))
+    digits = digits.replace(".", "")
     if not luhn_valid(digits):
         return match.group()
     return f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"

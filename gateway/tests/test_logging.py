@@ -19,6 +19,9 @@ logger = logging.getLogger("gateway.tests")
         ("?number=4000+0566+5566+5556&x", "4000+0566+5566+5556", "400005******5556"),
         ("?number=4000%200566%205566%205556", "4000%200566%205566%205556", "400005******5556"),
         ("?number=4000%2D0566%2d5566%2D5556", "4000%2D0566%2d5566%2D5556", "400005******5556"),
+        ("/v1/payments/%34242424242424242", "%34242424242424242", "424242******4242"),
+        ("?x=%34%32%34%32424242424242", "%34%32%34%32424242424242", "424242******4242"),
+        ("card 4242.4242.4242.4242 ok", "4242.4242.4242.4242", "424242******4242"),
         ("amex 378282246310005.", "378282246310005", "378282*****0005"),
         ("key sk_test_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_test_[REDACTED]"),
         ("key sk_live_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_live_[REDACTED]"),
@@ -44,6 +47,8 @@ def test_redact_masks_card_numbers_and_secrets(text, hidden, shown):
         "ts 1614265330",
         "pay_01jd8x",
         "succeeded in 0.4242424242424242s",  # a task's duration, not a card
+        "took 4242.4242424242s",
+        "version 4242.4242.4242.4242.1",
     ],
 )
 def test_redact_keeps_numbers_that_are_not_card_numbers(text):
