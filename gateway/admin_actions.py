@@ -31,10 +31,12 @@ def reason_action(
     permission: str,
     service: Callable,
     extra_form: type[forms.Form] | None = None,
+    respond: Callable | None = None,
 ):
     """Build an admin action that asks for a reason, then calls
     `service(obj, actor=..., reason=..., user=request.user, **extra_fields)` for each
-    selected object (`user` lets a service apply per-role limits)."""
+    selected object (`user` lets a service apply per-role limits). `respond(modeladmin,
+    request, results)`, given, answers with what the services returned."""
     form_class = type("ActionForm", (ReasonForm, extra_form), {}) if extra_form else ReasonForm
 
     def action(modeladmin, request, queryset):
@@ -42,21 +44,28 @@ def reason_action(
         if form.is_valid():
             fields = dict(form.cleaned_data)
             reason = fields.pop("reason")
-            done = 0
+            results = []
             for obj in queryset:
                 try:
-                    service(
-                        obj, actor=admin_actor(request), reason=reason, user=request.user, **fields
+                    results.append(
+                        service(
+                            obj,
+                            actor=admin_actor(request),
+                            reason=reason,
+                            user=request.user,
+                            **fields,
+                        )
                     )
-                    done += 1
                 except ValidationError as exc:
                     modeladmin.message_user(
                         request, f"{obj}: {' '.join(exc.messages)}", messages.ERROR
                     )
                 except (ApiError, TransitionNotAllowed, ValueError) as exc:
                     modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
-            if done:
-                modeladmin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)
+            if results and respond is not None:
+                return respond(modeladmin, request, results)
+            if results:
+                modeladmin.message_user(request, f"{label}: {len(results)} done.", messages.SUCCESS)
             return None
         context = {
             **modeladmin.admin_site.each_context(request),

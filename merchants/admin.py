@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
@@ -5,6 +7,7 @@ from django.template.response import TemplateResponse
 from gateway.admin_actions import admin_actor, reason_action
 from merchants import services
 from merchants.models import ApiKey, Merchant
+from merchants.services import ROLL_GRACE_MAX_HOURS
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -54,9 +57,13 @@ class MerchantAdmin(admin.ModelAdmin):
         return ["id", "name", "email", "status", "created_at"] if obj else ["name", "email"]
 
     def save_model(self, request, obj, form, change):
-        """New merchants go through the service: active, with keys, audited."""
+        """Merchants are created and changed through the services, which audit."""
         if change:
-            super().save_model(request, obj, form, change)
+            services.merchant_update(
+                merchant=obj,
+                actor=admin_actor(request),
+                **{field: form.cleaned_data[field] for field in form.changed_data},
+            )
             return
         merchant, issued = services.merchant_create(
             name=obj.name, email=obj.email, actor=admin_actor(request)
@@ -66,7 +73,7 @@ class MerchantAdmin(admin.ModelAdmin):
         request._issued_keys = issued.values()
 
     def response_add(self, request, obj, post_url_continue=None):
-        return _issued_keys_response(request, self, list(request._issued_keys))
+        return _issued_keys_response(self, request, list(request._issued_keys))
 
 
 class ApiKeyAddForm(forms.ModelForm):
@@ -75,7 +82,17 @@ class ApiKeyAddForm(forms.ModelForm):
         fields = ["merchant", "kind", "livemode"]
 
 
-def _issued_keys_response(request, model_admin, issued) -> TemplateResponse:
+class RollForm(forms.Form):
+    grace_hours = forms.IntegerField(
+        min_value=0,
+        max_value=ROLL_GRACE_MAX_HOURS,
+        initial=0,
+        help_text="How long the old key keeps working: 0 (it stops at once) to "
+        f"{ROLL_GRACE_MAX_HOURS} hours.",
+    )
+
+
+def _issued_keys_response(model_admin, request, issued) -> TemplateResponse:
     """Shows new keys' plaintext once, in this response only (never in a cookie)."""
     context = {
         **model_admin.admin_site.each_context(request),
@@ -101,7 +118,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     search_fields = ["prefix", "merchant__id", "merchant__name"]
     list_select_related = ["merchant"]
     actions = [
-        "roll",
+        reason_action(
+            name="roll",
+            label="Roll keys",
+            permission="change",
+            extra_form=RollForm,
+            service=lambda k, user, grace_hours, **kw: services.api_key_roll(
+                api_key=k, grace=timedelta(hours=grace_hours), **kw
+            ),
+            respond=_issued_keys_response,
+        ),
         reason_action(
             name="revoke",
             label="Revoke keys",
@@ -137,16 +163,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         request._issued_keys = [issued]
 
     def response_add(self, request, obj, post_url_continue=None):
-        return _issued_keys_response(request, self, request._issued_keys)
-
-    @admin.action(description="Roll keys (old key stops at once)", permissions=["change"])
-    def roll(self, request, queryset):
-        issued = [
-            services.api_key_roll(api_key=key, actor=admin_actor(request))
-            for key in queryset
-            if key.is_usable()
-        ]
-        return _issued_keys_response(request, self, issued)
+        return _issued_keys_response(self, request, request._issued_keys)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

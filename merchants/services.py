@@ -51,6 +51,7 @@ def merchant_create(*, name: str, email: str, actor: str) -> tuple[Merchant, dic
     """
     merchant = Merchant(name=name, email=email)
     merchant.activate()
+    merchant.full_clean(exclude=["status"])  # the command line has no form to check
     merchant.save()
     audit_record(actor=actor, action="merchant.created", obj=merchant, merchant_id=merchant.id)
     issued = {
@@ -64,11 +65,45 @@ def merchant_create(*, name: str, email: str, actor: str) -> tuple[Merchant, dic
 
 
 @transaction.atomic
-def api_key_roll(*, api_key: ApiKey, grace: timedelta = timedelta(0), actor: str) -> IssuedKey:
+def merchant_update(*, merchant: Merchant, actor: str, **changes: str) -> Merchant:
+    """Change a merchant's `name` or `email`, auditing each value before and after."""
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    changed = {
+        field: [getattr(merchant, field), value]
+        for field, value in changes.items()
+        if getattr(merchant, field) != value
+    }
+    if not changed:
+        return merchant
+    for field, (_, value) in changed.items():
+        setattr(merchant, field, value)
+    merchant.full_clean(exclude=["status"])  # status: protected, moved by transitions
+    merchant.save(update_fields=list(changed))
+    audit_record(
+        actor=actor,
+        action="merchant.updated",
+        obj=merchant,
+        merchant_id=merchant.id,
+        data={"changed": changed},
+    )
+    return merchant
+
+
+# As Stripe's: the old key of a roll works for at most 7 days more.
+ROLL_GRACE_MAX_HOURS = 7 * 24
+
+
+@transaction.atomic
+def api_key_roll(
+    *, api_key: ApiKey, grace: timedelta = timedelta(0), actor: str, reason: str = ""
+) -> IssuedKey:
     """Replace a key with a new one of the same kind and mode.
 
-    The old key keeps working for `grace` (default: not at all) and then expires.
+    The old key keeps working for `grace` (default: not at all, at most 7 days) and then
+    expires.
     """
+    if not timedelta(0) <= grace <= timedelta(hours=ROLL_GRACE_MAX_HOURS):
+        raise ValueError(f"the grace period is 0 to {ROLL_GRACE_MAX_HOURS} hours")
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if not api_key.is_usable():
         raise ValueError("only a usable key can be rolled")
@@ -79,6 +114,7 @@ def api_key_roll(*, api_key: ApiKey, grace: timedelta = timedelta(0), actor: str
         action="api_key.rolled",
         obj=api_key,
         merchant_id=api_key.merchant_id,
+        reason=reason,
         data={"grace_seconds": int(grace.total_seconds())},
     )
     return api_key_create(

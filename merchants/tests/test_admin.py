@@ -67,3 +67,66 @@ def test_revoking_from_the_admin_needs_the_reason(staff_client, keys, client_for
     staff_client.post("/admin/merchants/apikey/", {**action, "reason": "leaked in a log"})
 
     assert client_for(keys["test_secret"]).get("/v1/account").status_code == 401
+
+
+def test_editing_a_merchant_in_the_admin_is_audited_with_the_values_before_and_after(
+    staff_client, merchant
+):
+    # given: the change form as the page sends it (its read-only keys included)
+    page = staff_client.get(f"/admin/merchants/merchant/{merchant.pk}/change/")
+    form = {"name": "Acme Two", "email": merchant.email}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        form.update(
+            {f"{formset.prefix}-{k}": v for k, v in formset.management_form.initial.items()}
+        )
+        for index, key_form in enumerate(formset.forms):
+            form[f"{formset.prefix}-{index}-id"] = key_form.instance.pk
+            form[f"{formset.prefix}-{index}-merchant"] = merchant.pk
+
+    # when
+    response = staff_client.post(f"/admin/merchants/merchant/{merchant.pk}/change/", form)
+
+    # then
+    assert response.status_code == 302, response.content
+    merchant.refresh_from_db()
+    assert merchant.name == "Acme Two"
+    audit = AuditLog.objects.get(action="merchant.updated", object_id=merchant.pk)
+    assert audit.actor == "admin:alice"
+    assert audit.data == {"changed": {"name": ["Acme Shop", "Acme Two"]}}
+
+
+def test_rolling_a_key_in_the_admin_takes_a_grace_period_and_a_reason(
+    staff_client, keys, client_for, merchant
+):
+    # given
+    old = ApiKey.objects.get(merchant=merchant, kind="secret", livemode=False)
+    action = {"action": "roll", "_selected_action": [old.pk]}
+
+    # when
+    form = staff_client.post("/admin/merchants/apikey/", action)
+    done = staff_client.post(
+        "/admin/merchants/apikey/",
+        {**action, "confirm": "yes", "reason": "leaked in a CI log", "grace_hours": "2"},
+    )
+
+    # then: the new key is shown once, the old one works for two hours more
+    assert b"grace_hours" in form.content
+    plaintext = re.search(rb"sk_test_[A-Za-z0-9]{32}", done.content).group().decode()
+    assert client_for(plaintext).get("/v1/account").status_code == 200
+    assert client_for(keys["test_secret"]).get("/v1/account").status_code == 200
+    audit = AuditLog.objects.get(action="api_key.rolled")
+    assert (audit.reason, audit.data) == ("leaked in a CI log", {"grace_seconds": 7200})
+
+
+def test_the_admin_refuses_a_grace_period_over_seven_days(staff_client, keys, merchant):
+    old = ApiKey.objects.get(merchant=merchant, kind="secret", livemode=False)
+    action = {"action": "roll", "_selected_action": [old.pk]}
+
+    response = staff_client.post(
+        "/admin/merchants/apikey/",
+        {**action, "confirm": "yes", "reason": "r", "grace_hours": "169"},
+    )
+
+    assert response.status_code == 200  # the form again, with its error
+    assert not AuditLog.objects.filter(action="api_key.rolled").exists()

@@ -3,7 +3,7 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from merchants.models import ApiKey, Merchant
 
@@ -57,3 +57,24 @@ def test_roll_api_key_command_prints_a_working_new_key(merchant, keys, client_fo
     new_key = re.search(r"sk_test_[A-Za-z0-9]{32}", out.getvalue()).group()
     assert client_for(new_key).get("/v1/account").status_code == 200
     assert client_for(keys["test_secret"]).get("/v1/account").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "name, email, param",
+    [("", "ops@shop.test", "--name"), ("x" * 201, "ops@shop.test", "--name"),
+     ("Shop", "not-an-email", "--email")],
+)  # fmt: skip
+def test_create_merchant_refuses_bad_input_and_creates_nothing(name, email, param):
+    with pytest.raises(CommandError, match=param):
+        call_command("create_merchant", "--name", name, "--email", email, stdout=io.StringIO())
+
+    assert not Merchant.objects.exists()
+    assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize("grace", ["-1", "604801", "99999999999999"])
+def test_roll_api_key_refuses_a_grace_period_outside_seven_days(merchant, keys, client_for, grace):
+    with pytest.raises(CommandError, match="--grace"):
+        call_command("roll_api_key", "--merchant", merchant.id, "--grace", grace)
+
+    assert client_for(keys["test_secret"]).get("/v1/account").status_code == 200

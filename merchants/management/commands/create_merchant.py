@@ -1,6 +1,7 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from merchants.services import merchant_create
 
@@ -32,7 +33,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, name, email, as_json, **options):
-        merchant, issued = merchant_create(name=name, email=email, actor="cli")
+        try:
+            merchant, issued = merchant_create(name=name, email=email, actor="cli")
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"--{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()
+            )
+            raise CommandError(problems) from None
         document = keys_document(merchant, issued)
         if as_json:
             self.stdout.write(json.dumps(document))

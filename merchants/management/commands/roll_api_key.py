@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from merchants.enums import ApiKeyKind
 from merchants.models import ApiKey
-from merchants.services import api_key_roll
+from merchants.services import ROLL_GRACE_MAX_HOURS, api_key_roll
 
 
 class Command(BaseCommand):
@@ -14,7 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--merchant", required=True, help="mer_… id")
         parser.add_argument("--kind", choices=ApiKeyKind.values, default=ApiKeyKind.SECRET)
         parser.add_argument("--mode", choices=["test", "live"], default="test")
-        parser.add_argument("--grace", type=int, default=0, help="seconds (default 0)")
+        parser.add_argument(
+            "--grace",
+            type=int,
+            default=0,
+            help=f"seconds, 0 (default) to {ROLL_GRACE_MAX_HOURS * 3600} (7 days)",
+        )
 
     def handle(self, *args, merchant, kind, mode, grace, **options):
         api_key = (
@@ -24,8 +29,8 @@ class Command(BaseCommand):
         )
         if api_key is None:
             raise CommandError(f"No usable {mode} {kind} key for {merchant}.")
-        if grace < 0:
-            raise CommandError("--grace must be zero or more seconds.")
+        if not 0 <= grace <= ROLL_GRACE_MAX_HOURS * 3600:
+            raise CommandError(f"--grace is 0 to {ROLL_GRACE_MAX_HOURS * 3600} seconds (7 days).")
         issued = api_key_roll(api_key=api_key, grace=timedelta(seconds=grace), actor="cli")
         self.stdout.write(f"New {mode} {kind} key (shown once): {issued.plaintext}")
         self.stdout.write(f"The old key {api_key.prefix}… stops working in {grace} s.")
