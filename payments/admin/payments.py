@@ -23,8 +23,7 @@ from payments.services.refunds import refund_create
 from payments.services.reviews import payment_review_approve, payment_review_reject
 
 
-def _audit_request(payment: Payment, *, action: str, actor: str, reason: str, **data) -> None:
-    """Record the request before acting, so it is on file whatever happens next."""
+def _audit(payment: Payment, *, action: str, actor: str, reason: str = "", **data) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -34,6 +33,28 @@ def _audit_request(payment: Payment, *, action: str, actor: str, reason: str, **
             reason=reason,
             data={k: v for k, v in data.items() if v is not None},
         )
+
+
+def _audited(payment: Payment, *, action: str, actor: str, reason: str, call, **data):
+    """Record the request before acting, so it is on file whatever happens next; then
+    what came of it: `<action>.refused` with the error, or `<action>.done` with the
+    outcome (the refund and its amount, the payment's status and amounts)."""
+    _audit(payment, action=action, actor=actor, reason=reason, **data)
+    try:
+        result = call()
+    except Exception as exc:
+        _audit(payment, action=f"{action}.refused", actor=actor, error=str(exc))
+        raise
+    if isinstance(result, Refund):
+        outcome = {"refund": result.id, "amount": result.amount_minor, "status": result.status}
+    else:
+        outcome = {
+            "status": result.status,
+            "amount_received": result.amount_received_minor,
+            "amount_refunded": result.amount_refunded_minor,
+        }
+    _audit(payment, action=f"{action}.done", actor=actor, **outcome)
+    return result
 
 
 class AmountForm(forms.Form):
@@ -52,13 +73,26 @@ class AmountForm(forms.Form):
 
 
 def _capture(payment, *, actor, reason, user, amount=None):
-    _audit_request(payment, action="capture", actor=actor, reason=reason, amount=amount)
-    return payment_services.payment_capture(payment=payment, amount_minor=amount)
+    return _audited(
+        payment,
+        action="capture",
+        actor=actor,
+        reason=reason,
+        amount=amount,
+        call=lambda: payment_services.payment_capture(payment=payment, amount_minor=amount),
+    )
 
 
 def _cancel(payment, *, actor, reason, user):
-    _audit_request(payment, action="cancel", actor=actor, reason=reason)
-    return payment_services.payment_cancel(payment=payment, reason="requested_by_customer")
+    return _audited(
+        payment,
+        action="cancel",
+        actor=actor,
+        reason=reason,
+        call=lambda: payment_services.payment_cancel(
+            payment=payment, reason="requested_by_customer"
+        ),
+    )
 
 
 def _refund_limit_for(user) -> int | None:
@@ -73,8 +107,16 @@ def _refund(payment, *, actor, reason, user, amount=None):
     wanted = amount or payment.amount_refundable_minor
     if limit is not None and wanted > limit:
         raise ValidationError(f"refunds above {limit} (minor units) need finance or admin")
-    _audit_request(payment, action="refund", actor=actor, reason=reason, amount=amount)
-    return refund_create(payment=payment, amount_minor=amount, reason="requested_by_customer")
+    return _audited(
+        payment,
+        action="refund",
+        actor=actor,
+        reason=reason,
+        amount=amount,
+        call=lambda: refund_create(
+            payment=payment, amount_minor=amount, reason="requested_by_customer"
+        ),
+    )
 
 
 class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):

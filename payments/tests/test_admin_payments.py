@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from gateway.audit import AuditLog
-from payments.models import Payment
+from payments.models import Payment, Refund
 from payments.tests.conftest import card_data
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +45,31 @@ def test_capture_cancel_and_refund_from_the_admin_are_audited(client, pay):
                   .values_list("action", "actor", "reason"))  # fmt: skip
     assert audits == [
         ("payment.capture", "admin:alice", "customer called"),
+        ("payment.capture.done", "admin:alice", ""),
         ("payment.cancel", "admin:alice", "duplicate order"),
+        ("payment.cancel.done", "admin:alice", ""),
         ("payment.refund", "admin:alice", "goodwill"),
+        ("payment.refund.done", "admin:alice", ""),
     ]
+    refund = Refund.objects.get(payment_id=manual)
+    assert AuditLog.objects.get(action="payment.refund.done").data == {
+        "refund": refund.id, "amount": 100, "status": "succeeded"
+    }  # fmt: skip
+
+
+def test_an_action_the_payment_refuses_is_audited_with_why(client, pay):
+    # given: a captured payment
+    staff = _staff(client, "alice")
+    payment_id = pay().json()["id"]
+
+    # when
+    _act(staff, "cancel", payment_id, reason="customer asked")
+
+    # then: the request and its refusal, and nothing moved
+    assert Payment.objects.get(pk=payment_id).status == "captured"
+    refused = AuditLog.objects.get(action="payment.cancel.refused")
+    assert "captured" in refused.data["error"]
+    assert not AuditLog.objects.filter(action="payment.cancel.done").exists()
 
 
 def test_an_action_without_a_reason_does_nothing(client, pay):
@@ -148,7 +170,7 @@ def test_the_audit_log_is_listed_read_only(client, pay):
     assert b"duplicate order" in listing.content
     assert b"admin:alice" in listing.content
     assert staff.get("/admin/gateway/auditlog/add/").status_code == 403
-    entry = AuditLog.objects.get(object_id=payment_id)
+    entry = AuditLog.objects.get(object_id=payment_id, action="payment.cancel")
     assert staff.post(f"/admin/gateway/auditlog/{entry.pk}/delete/").status_code == 403
 
 
