@@ -13,7 +13,10 @@ from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyFieldsAdmin(admin.ModelAdmin):
+    """Every field shown read-only (but `hidden_fields`); unlike gateway.admin's
+    ReadOnlyAdmin it keeps the change permission, which the actions below need."""
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -32,7 +35,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ReadOnlyAdmin):
+class WebhookEndpointAdmin(ReadOnlyFieldsAdmin):
     list_display = ["id", "merchant", "livemode", "url", "status", "failing_since", "created_at"]
     list_filter = ["status", "livemode", "disabled_reason"]
     search_fields = ["id", "url", "merchant__id", "merchant__name"]
@@ -86,7 +89,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(ReadOnlyFieldsAdmin):
     list_display = [
         "id",
         "event",

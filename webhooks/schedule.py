@@ -15,10 +15,6 @@ JITTER = 0.10
 RETRY_AFTER_CAP_SECONDS = 24 * 3600
 
 
-def attempts_allowed() -> int:
-    return len(settings.WEBHOOK_RETRY_SCHEDULE)
-
-
 def delay_after_failure(step: int, *, retry_after: float | None = None) -> float | None:
     """Seconds until the attempt after the `step`-th failed one (1-based), None when
     the schedule is exhausted and the delivery has failed for good."""
