@@ -14,7 +14,27 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class Env(environ.Env):
+    """django-environ's reader, whose parse errors name the variable (a bare
+    `invalid literal for int()` leaves the operator guessing which one)."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ValueError as exc:
+            kind = getattr(cast, "__name__", "a list of values separated by commas")
+            raise ImproperlyConfigured(f"{var} must be {kind}: {exc}") from None
+
+
+def require_at_least(minimum: float, *names: str) -> None:
+    """Stop the start when one of these settings (already read) is below `minimum`."""
+    for name in names:
+        if globals()[name] < minimum:
+            raise ImproperlyConfigured(f"{name} must be {minimum} or more")
+
+
+env = Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -156,6 +176,16 @@ SUPPORT_REFUND_LIMIT_MINOR = env.int("SUPPORT_REFUND_LIMIT_MINOR", default=50_00
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
 # Seconds a 3-D Secure challenge may stay unanswered before the payment is canceled.
 THREE_D_SECURE_TIMEOUT = env.int("THREE_D_SECURE_TIMEOUT", default=30 * 60)
+require_at_least(
+    1,
+    "IDEMPOTENCY_LOCK_TIMEOUT",
+    "AUTHORIZATION_WINDOW_DAYS",
+    "PROVIDER_OPERATION_RESOLVE_AFTER",
+    "THREE_D_SECURE_TIMEOUT",
+)
+require_at_least(0, "SUPPORT_REFUND_LIMIT_MINOR")
+if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http:// or https:// URL")
 
 # --- Upstream providers (Stripe, PayPal) ----------------------------------------------
 # Seconds to connect to, and then to wait for an answer from, a provider on every call.
@@ -264,12 +294,11 @@ EVENT_OUTBOX_CONSUMERS = {
 # Seconds to wait before each attempt: the first is immediate, then SPEC §6's backoff
 # (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), each with +/-10 % jitter. After the
 # last one fails the delivery is failed. Compress it for demos and tests.
-WEBHOOK_RETRY_SCHEDULE = [
-    int(seconds)
-    for seconds in env(
-        "WEBHOOK_RETRY_SCHEDULE", default="0,5,300,1800,7200,18000,36000,36000"
-    ).split(",")
-]
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+if not WEBHOOK_RETRY_SCHEDULE or min(WEBHOOK_RETRY_SCHEDULE) < 0:
+    raise ImproperlyConfigured("WEBHOOK_RETRY_SCHEDULE must be seconds, 0 or more, by commas")
 # A 2xx within this many seconds is a success; the whole request must fit in it.
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=15)
 # Test-mode endpoints may use plain loopback (localhost, 127.0.0.1, [::1]) over http.
@@ -285,6 +314,15 @@ WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5 * 24 * 3600)
 # Events still undispatched this many seconds after they were written are picked up by
 # the sweeper (the message on commit was lost).
 WEBHOOK_DISPATCH_GRACE = env.int("WEBHOOK_DISPATCH_GRACE", default=60)
+require_at_least(
+    1,
+    "WEBHOOK_ENDPOINT_CONCURRENCY",
+    "WEBHOOK_DELIVERY_LEASE",
+    "WEBHOOK_DISABLE_AFTER",
+    "WEBHOOK_DISPATCH_GRACE",
+)
+if WEBHOOK_TIMEOUT <= 0:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT must be more than 0 seconds")
 
 # --- E-mail ---------------------------------------------------------------------------
 # smtp://user:password@host:587/?tls=True in production; the console by default.
@@ -356,7 +394,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------
-LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -27,6 +27,16 @@ def _start(**variables: str) -> subprocess.CompletedProcess:
         ("API_MAX_BODY_BYTES", "0"),
         ("PROVIDER_READ_TIMEOUT", "30"),
         ("PROVIDER_CONNECT_TIMEOUT", "0"),
+        ("API_RATE_LIMIT", "abc"),
+        ("WEBHOOK_RETRY_SCHEDULE", "0,x"),
+        ("WEBHOOK_RETRY_SCHEDULE", ""),
+        ("WEBHOOK_TIMEOUT", "0"),
+        ("IDEMPOTENCY_LOCK_TIMEOUT", "0"),
+        ("AUTHORIZATION_WINDOW_DAYS", "0"),
+        ("THREE_D_SECURE_TIMEOUT", "-1"),
+        ("SUPPORT_REFUND_LIMIT_MINOR", "-5"),
+        ("PUBLIC_BASE_URL", "notaurl"),
+        ("LOG_LEVEL", "LOUD"),
     ],
 )
 def test_a_value_out_of_range_stops_the_start(variable, value):
