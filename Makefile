@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PORT ?= 8000
+# The environment first, then .env, then the default: as the settings read them.
+from_dotenv = $(shell sed -n 's/^$(1)=//p' .env 2>/dev/null | tail -n 1)
+PORT ?= $(or $(call from_dotenv,PORT),8000)
 # Hosted pages (the 3-D Secure challenge, checkout) are linked at this address.
-PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+PUBLIC_BASE_URL ?= $(or $(call from_dotenv,PUBLIC_BASE_URL),http://127.0.0.1:$(PORT))
 export PORT PUBLIC_BASE_URL
 
 .PHONY: run test lint format migrate install clean
@@ -25,7 +27,7 @@ run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_merchant
 	rm -rf var/metrics && mkdir -p var/metrics  # counters start from zero with the system
-	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/honcho start -f Procfile
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/honcho start -f Procfile -p $(PORT)
 
 ## The test suite: SQLite by default, PostgreSQL when DATABASE_URL is set.
 test: install
