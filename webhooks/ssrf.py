@@ -36,6 +36,7 @@ BLOCKED_NETWORKS = tuple(
         "100.64.0.0/10",  # shared address space (carrier NAT; Alibaba metadata)
         "127.0.0.0/8",
         "169.254.0.0/16",  # link-local, cloud metadata 169.254.169.254
+        "168.63.129.16/32",  # Azure's host services (WireServer, metadata)
         "172.16.0.0/12",
         "192.0.0.0/24",  # IETF protocol assignments (Oracle metadata 192.0.0.192)
         "192.0.2.0/24",
@@ -50,6 +51,7 @@ BLOCKED_NETWORKS = tuple(
         "::1/128",
         "::/96",  # IPv4-compatible
         "::ffff:0:0/96",  # IPv4-mapped
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT)
         "64:ff9b::/96",  # NAT64
         "64:ff9b:1::/48",
         "100::/64",  # discard

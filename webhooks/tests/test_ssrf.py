@@ -59,6 +59,9 @@ BLOCKED = [
     "https://[::ffff:127.0.0.1]/hooks",
     "https://[::ffff:7f00:1]/hooks",
     "https://[64:ff9b::7f00:1]/hooks",
+    "https://[::ffff:0:7f00:1]/hooks",  # IPv4-translated 127.0.0.1
+    "https://[::ffff:0:a9fe:a9fe]/hooks",  # IPv4-translated 169.254.169.254
+    "https://168.63.129.16/hooks",
     "https://[2002:7f00:1::1]/hooks",
     "https://[0:0:0:0:0:0:0:1]/hooks",
     "https://2130706433/hooks",
