@@ -9,7 +9,9 @@ from django.contrib.auth.models import Group, Permission
 
 ROLES = ("support", "finance", "admin")
 
-# Beyond viewing everything: the change/add permissions each role holds, by app label.
+# Staff accounts, groups and sessions: only `admin` sees them.
+_STAFF_APPS = ("auth", "sessions")
+# Beyond viewing everything else: the change/add permissions each role holds, by app.
 # Finer limits (support refunds up to a limit) are checked by the services.
 _ROLE_GRANTS = {
     "support": {"payments": ("change",), "webhooks": ("change",), "fraud": ("change",)},
@@ -24,7 +26,7 @@ def role_permissions(role: str):
     wanted = [
         p
         for p in Permission.objects.select_related("content_type")
-        if p.codename.startswith("view_")
+        if (p.codename.startswith("view_") and p.content_type.app_label not in _STAFF_APPS)
         or any(
             p.codename.startswith(f"{verb}_") for verb in grants.get(p.content_type.app_label, ())
         )

@@ -196,3 +196,15 @@ def test_provider_account_pages_never_show_credentials(client, test_client):
     for page in pages:
         assert account["id"].encode() in page
         assert b"adminpagecheck" not in page
+
+
+@pytest.mark.parametrize("group, sees_staff", [("support", False), ("finance", False),
+                                               ("admin", True)])  # fmt: skip
+def test_only_the_admin_group_sees_staff_accounts(client, group, sees_staff):
+    staff = _staff(client, f"someone-{group}", group)
+
+    payments = staff.get("/admin/payments/payment/")
+    users = staff.get("/admin/auth/user/")
+
+    assert payments.status_code == 200
+    assert (users.status_code == 200) is sees_staff
