@@ -4,7 +4,7 @@ import io
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from merchants.models import Merchant
 from payments.models import Customer, Payment
@@ -47,3 +47,11 @@ def test_seed_demo_adds_to_an_existing_demo_merchant():
     assert Merchant.objects.count() == 1
     assert Payment.objects.count() == 2 * (1 + 2)
     assert "sk_test_" not in out.getvalue()
+
+
+@pytest.mark.parametrize("arguments", [["--customers", "0"], ["--payments", "-5"]])
+def test_seed_demo_refuses_counts_out_of_range_and_seeds_nothing(arguments):
+    with pytest.raises(CommandError, match="or more"):
+        call_command("seed_demo", *arguments, stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not Merchant.objects.exists()

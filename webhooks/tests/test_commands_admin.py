@@ -110,3 +110,13 @@ def test_support_staff_see_deliveries_with_attempts_and_can_resend(
     assert delivery.status == DeliveryStatus.PENDING
     audit = AuditLog.objects.get(action="webhook_delivery.resent")
     assert (audit.actor, audit.reason) == ("admin:sam", "lost on their side")
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [(["--endpoint", "we_nope"], "No such webhook endpoint"),
+     (["--concurrency", "-2"], "must be 1 or more")],
+)  # fmt: skip
+def test_deliver_webhooks_refuses_what_it_cannot_do(arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("deliver_webhooks", *arguments, stdout=io.StringIO(), stderr=io.StringIO())

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
+from gateway.management.arguments import integer_at_least
 from merchants.management.commands.demo_merchant import DEMO_EMAIL
 from merchants.models import Merchant
 from payments.enums import CancellationReason, CaptureMethod, PaymentStatus, RefundReason
@@ -47,8 +48,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=10)
-        parser.add_argument("--payments", type=int, default=100)
+        parser.add_argument("--customers", type=integer_at_least(1), default=10)
+        parser.add_argument("--payments", type=integer_at_least(0), default=100)
         parser.add_argument(
             "--seed", type=int, default=None, help="repeatable amounts and follow-ups"
         )
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         call_command("demo_merchant", stdout=self.stdout)
         merchant = Merchant.objects.get(email=DEMO_EMAIL)
         rng = random.Random(seed)
-        saved = [self._customer(merchant, index) for index in range(max(customers, 1))]
+        saved = [self._customer(merchant, index) for index in range(customers)]
         for index in tqdm(range(payments), unit="payment", file=self.stderr):
             customer, method = saved[index % len(saved)]
             self._off_session(merchant, customer, method, index, rng)

@@ -1,11 +1,13 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils import timezone
 from tqdm import tqdm
 
+from gateway.management.arguments import integer_at_least
+from webhooks.models import WebhookEndpoint
 from webhooks.selectors import deliveries_due_by_endpoint
 from webhooks.services import (
     webhook_deliveries_recover,
@@ -24,10 +26,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--endpoint", help="only this endpoint (we_…)")
         parser.add_argument(
-            "--concurrency", type=int, default=4, help="endpoints served at once (default 4)"
+            "--concurrency",
+            type=integer_at_least(1),
+            default=4,
+            help="endpoints served at once (default 4)",
         )
 
     def handle(self, *args, endpoint=None, concurrency=4, **options):
+        if endpoint and not WebhookEndpoint.objects.filter(pk=endpoint).exists():
+            raise CommandError(f"No such webhook endpoint: {endpoint}")
         now = timezone.now()
         dispatched = webhook_events_dispatch_pending(created_before=now)
         recovered = webhook_deliveries_recover(at=now)
