@@ -177,13 +177,9 @@ PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", d
 # Seconds a 3-D Secure challenge may stay unanswered before the payment is canceled.
 THREE_D_SECURE_TIMEOUT = env.int("THREE_D_SECURE_TIMEOUT", default=30 * 60)
 require_at_least(
-    1,
-    "IDEMPOTENCY_LOCK_TIMEOUT",
-    "AUTHORIZATION_WINDOW_DAYS",
-    "PROVIDER_OPERATION_RESOLVE_AFTER",
-    "THREE_D_SECURE_TIMEOUT",
+    1, "IDEMPOTENCY_LOCK_TIMEOUT", "AUTHORIZATION_WINDOW_DAYS", "THREE_D_SECURE_TIMEOUT"
 )
-require_at_least(0, "SUPPORT_REFUND_LIMIT_MINOR")
+require_at_least(0, "SUPPORT_REFUND_LIMIT_MINOR", "PROVIDER_OPERATION_RESOLVE_AFTER")
 if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http:// or https:// URL")
 
