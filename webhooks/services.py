@@ -69,7 +69,15 @@ DISPATCH_BATCH = 100
 
 
 class EndpointNotSubscribed(ValueError):
-    """Resend asked for an endpoint that does not take this event (or is disabled)."""
+    """Resend asked for an endpoint that does not take this event."""
+
+    code = "endpoint_not_subscribed"
+
+
+class EndpointDisabled(EndpointNotSubscribed):
+    """Resend asked for an endpoint that is disabled."""
+
+    code = "endpoint_disabled"
 
 
 @dataclass(frozen=True)
@@ -687,7 +695,7 @@ def webhook_event_resend(
     else:
         endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk)
         if endpoint.status != EndpointStatus.ENABLED and endpoint.deleted_at is None:
-            raise EndpointNotSubscribed(
+            raise EndpointDisabled(
                 f"Webhook endpoint {endpoint.id} is disabled; enable it again to resend."
             )
         if (

@@ -126,9 +126,7 @@ class EventResendViewSet(ApiViewSet):
                 event=event, endpoint=endpoint, actor=f"api:{request.auth.prefix}"
             )
         except services.EndpointNotSubscribed as exc:
-            raise InvalidRequestError(
-                str(exc), code="endpoint_not_subscribed", param="endpoint"
-            ) from None
+            raise InvalidRequestError(str(exc), code=exc.code, param="endpoint") from None
         return Response(
             {
                 "object": "event_resend",

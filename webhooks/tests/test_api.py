@@ -236,6 +236,7 @@ def test_resend_to_a_disabled_endpoint_says_it_is_disabled(test_client, emit):
     )
 
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "endpoint_disabled"
     assert "is disabled" in response.json()["error"]["message"]
 
 
