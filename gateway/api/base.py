@@ -47,6 +47,12 @@ class ApiViewSet(viewsets.ViewSet):
         query_values = (value for _, values in request.query_params.lists() for value in values)
         if "\x00" in request.path or any("\x00" in value for value in query_values):
             raise InvalidRequestError("The URL contains a NUL character.", code="parameter_invalid")
+        if self.action == "retrieve" and request.query_params:  # as Stripe: it takes none
+            raise InvalidRequestError(
+                "Received unknown parameter.",
+                code="parameter_unknown",
+                param=next(iter(request.query_params)),
+            )
         if request.method != "POST":
             return
         key = idempotency.idempotency_key_parse(request.META.get("HTTP_IDEMPOTENCY_KEY"))

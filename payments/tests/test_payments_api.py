@@ -402,6 +402,30 @@ def test_an_empty_list_parameter_is_refused_not_ignored(pay, test_client, path, 
     assert error["param"] == query.rstrip("=")
 
 
+@pytest.mark.parametrize("path", ["/v1/payments/{payment}", "/v1/customers/{customer}",
+                                  "/v1/events/{event}", "/v1/refunds/{refund}"])  # fmt: skip
+def test_a_retrieve_refuses_a_query_parameter(pay, test_client, path):
+    # given
+    payment = pay().json()["id"]
+    ids = {
+        "payment": payment,
+        "customer": test_client.post("/v1/customers", {}, format="json").json()["id"],
+        "event": test_client.get("/v1/events").json()["data"][0]["id"],
+        "refund": test_client.post(f"/v1/payments/{payment}/refund", {}, format="json").json()[
+            "id"
+        ],
+    }
+    url = path.format(**ids)
+    assert test_client.get(url).status_code == 200
+
+    # when
+    response = test_client.get(f"{url}?expand[]=customer")
+
+    # then
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_unknown")
+    assert error["param"] == "expand[]"
+
+
 def test_list_filters(pay, test_client):
     captured = pay().json()["id"]
     authorized = pay(capture_method="manual").json()["id"]
