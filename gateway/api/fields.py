@@ -3,6 +3,7 @@
 from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from iso3166 import countries_by_alpha2
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -73,6 +74,19 @@ class CurrencyField(serializers.Field):
 
     def to_representation(self, value) -> str:
         return value
+
+
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2}$"})
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code, any case in, upper case out."""
+
+    def to_internal_value(self, data) -> str:
+        code = super().to_internal_value(data).upper()
+        if code and code not in countries_by_alpha2:
+            raise serializers.ValidationError(
+                "Not an ISO 3166-1 two-letter country code.", code="invalid"
+            )
+        return code
 
 
 @extend_schema_field(

@@ -9,7 +9,12 @@ from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
 from gateway.api.errors import CardError, ForbiddenError
-from gateway.api.fields import MetadataField, StrictInputSerializer, UnixTimestampField
+from gateway.api.fields import (
+    CountryField,
+    MetadataField,
+    StrictInputSerializer,
+    UnixTimestampField,
+)
 from merchants.permissions import IsAnyKey
 from payments import selectors, vault
 from payments.api.common import ListQueryInputSerializer, error_responses, referenced
@@ -59,19 +64,13 @@ class BillingAddressInputSerializer(StrictInputSerializer):
     """The cardholder's billing address; every field is optional."""
 
     city = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    country = serializers.RegexField(
-        r"^[A-Za-z]{2}$",
-        required=False,
-        allow_blank=True,
-        help_text="Two-letter ISO 3166-1 code.",
+    country = CountryField(
+        required=False, allow_blank=True, help_text="Two-letter ISO 3166-1 code."
     )
     line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
     state = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-    def validate_country(self, value: str) -> str:
-        return value.upper()
 
 
 class BillingDetailsInputSerializer(StrictInputSerializer):

@@ -2,6 +2,7 @@
 
 from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from iso3166 import countries_by_alpha2
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,6 +12,7 @@ from gateway.api.common import CREATED_PARAMETERS, error_responses
 from gateway.api.errors import ForbiddenError, InvalidRequestError
 from gateway.api.fields import (
     AmountField,
+    CountryField,
     CurrencyField,
     MetadataField,
     StrictBooleanField,
@@ -40,7 +42,6 @@ class PaymentMethodDataSerializer(StrictInputSerializer):
     billing_details = serializers.DictField(required=False)
 
 
-COUNTRY = r"^[A-Za-z]{2}$"
 IP_COUNTRY_HEADER = "Risk-IP-Country"
 
 
@@ -48,15 +49,14 @@ class RiskContextSerializer(StrictInputSerializer):
     """What the merchant knows about the cardholder, for fraud screening."""
 
     ip_address = serializers.IPAddressField(required=False)
-    ip_country = serializers.RegexField(
-        COUNTRY,
+    ip_country = CountryField(
         required=False,
         help_text="Two-letter country of the IP address, if the merchant knows it (or send "
         f"the `{IP_COUNTRY_HEADER}` header).",
     )
     user_agent = serializers.CharField(required=False, max_length=500)
     device_id = serializers.CharField(required=False, max_length=200)
-    billing_country = serializers.RegexField(COUNTRY, required=False)
+    billing_country = CountryField(required=False)
     email = serializers.EmailField(required=False)
 
 
@@ -77,16 +77,13 @@ def _check_client_secret(given: str | None, payment: Payment) -> None:
 
 
 def _risk_context(request, given: dict | None, *, from_browser: bool = False) -> dict:
-    """`risk_context` with countries upper-cased, the IP country from the header when
-    the body has none, and (for a publishable-key call, made by the cardholder's
-    browser) the caller's IP address and user agent."""
+    """`risk_context` with the IP country from the header when the body has none (and
+    the header names a country), and (for a publishable-key call, made by the
+    cardholder's browser) the caller's IP address and user agent."""
     context = dict(given or {})
-    header = request.headers.get(IP_COUNTRY_HEADER, "")
-    if "ip_country" not in context and len(header) == 2 and header.isascii() and header.isalpha():
+    header = request.headers.get(IP_COUNTRY_HEADER, "").upper()
+    if "ip_country" not in context and header in countries_by_alpha2:
         context["ip_country"] = header
-    for key in ("ip_country", "billing_country"):
-        if key in context:
-            context[key] = context[key].upper()
     if from_browser:
         context.setdefault("ip_address", request.META.get("REMOTE_ADDR", ""))
         context.setdefault("user_agent", request.headers.get("User-Agent", "")[:500])

@@ -255,6 +255,11 @@ def test_spaces_and_dashes_in_the_number_are_ignored(test_client, number):
             "billing_details[address][country]",
             "parameter_invalid",
         ),
+        (
+            {**card_body(), "billing_details": {"address": {"country": "zz"}}},
+            "billing_details[address][country]",
+            "parameter_invalid",
+        ),
         ({**card_body(), "metadata": {"k": 1}}, "metadata", "parameter_invalid"),
     ],
 )

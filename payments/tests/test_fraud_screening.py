@@ -356,3 +356,12 @@ def test_declines_count_towards_recent_declines(pay):
 
     assert response.json()["status"] == "requires_action"
     assert response.json()["risk"]["reasons"] == ["recent_declines"]
+
+
+@pytest.mark.parametrize("field", ["ip_country", "billing_country"])
+def test_a_risk_context_country_must_be_an_iso_3166_code(pay, field):
+    response = pay(risk_context={field: "ZZ"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == f"risk_context[{field}]"
+    assert not Payment.objects.exists()
