@@ -664,12 +664,25 @@ def _deliver_again(*, event: Event, endpoint: WebhookEndpoint, actor: str, reaso
     delivery, created = WebhookDelivery.objects.select_for_update().get_or_create(
         event=event, endpoint=endpoint, defaults={"next_attempt_at": now}
     )
-    if not created and delivery.status != D.SENDING:
+    if not created:
+        # Also when an attempt is in flight: its sender then finds its claim taken and
+        # records the attempt as superseded (a success still counts), while this send
+        # starts over with a fresh schedule, as asked.
         delivery.status = D.PENDING
         delivery.next_attempt_at = now
         delivery.schedule_step = 0
-        delivery.completed_at = None
-        delivery.save(update_fields=["status", "next_attempt_at", "schedule_step", "completed_at"])
+        delivery.completed_at = delivery.lease_until = None
+        delivery.claimed_by = ""
+        delivery.save(
+            update_fields=[
+                "status",
+                "next_attempt_at",
+                "schedule_step",
+                "completed_at",
+                "lease_until",
+                "claimed_by",
+            ]
+        )
     audit_record(
         actor=actor,
         action="webhook_delivery.resent",

@@ -21,6 +21,7 @@ from webhooks.services import (
     _claim,
     webhook_endpoint_deliver,
     webhook_event_dispatch,
+    webhook_event_resend,
     webhooks_sweep,
 )
 from webhooks.tests.receiver import Reply
@@ -333,6 +334,23 @@ def test_a_redelivered_task_takes_back_its_own_lease_at_once(receiver, make_endp
 
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.get(event=event).status == DeliveryStatus.SUCCEEDED
+
+
+def test_a_resend_while_an_attempt_is_in_flight_sends_again_now(receiver, make_endpoint, emit):
+    # given: a sender holds the delivery, mid-request
+    endpoint = make_endpoint(receiver.url()).endpoint
+    event = emit()
+    webhook_event_dispatch(event_id=event.id)
+    assert _claim(endpoint_id=endpoint.id, token="in-flight", reclaim=False)
+
+    # when
+    webhook_event_resend(event=event, endpoint=endpoint, actor="test")
+    webhook_endpoint_deliver(endpoint_id=endpoint.id)
+
+    # then: sent at once, with a fresh schedule, not left to the stalled sender
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [event.id]
+    delivery = WebhookDelivery.objects.get(event=event)
+    assert (delivery.status, delivery.schedule_step) == (DeliveryStatus.SUCCEEDED, 0)
 
 
 def test_during_a_rotation_both_secrets_sign(
