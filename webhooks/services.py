@@ -568,6 +568,14 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
             if updated:
                 attempts.append(_attempt(sent, sent.claim.number))
                 outcomes.append(metrics.FAILED if delay is None else metrics.RETRYING)
+                logger.warning(
+                    "Webhook %s to endpoint %s failed (attempt %s: %s); %s",
+                    sent.claim.event_id,
+                    batch.endpoint_id,
+                    sent.claim.number,
+                    outcome.status_code or outcome.error[:200],
+                    "given up" if delay is None else f"next attempt in {delay:.0f} s",
+                )
                 if delay is not None:
                     retries.append(delay)
             else:

@@ -86,7 +86,7 @@ def test_events_go_only_to_the_same_merchant_and_mode_and_subscribed_types(
 
 
 def test_failures_are_retried_with_the_same_id_until_accepted(
-    settings, make_receiver, make_endpoint, emit, django_capture_on_commit_callbacks
+    settings, make_receiver, make_endpoint, emit, django_capture_on_commit_callbacks, caplog
 ):
     settings.WEBHOOK_RETRY_SCHEDULE = [0, 0, 0, 0]
     receiver = make_receiver([Reply(500), Reply(500), Reply(200)])
@@ -107,6 +107,12 @@ def test_failures_are_retried_with_the_same_id_until_accepted(
     assert [a.succeeded for a in attempts] == [False, False, True]
     assert all(a.latency_ms >= 0 and a.started_at for a in attempts)
     assert attempts[0].error == "HTTP 500"
+    failures = [r.getMessage() for r in caplog.records if r.name == "webhooks.services"]
+    assert failures == [
+        f"Webhook {event.id} to endpoint {issued.endpoint.id} failed (attempt {n}: 500); "
+        "next attempt in 0 s"
+        for n in (1, 2)
+    ]
 
 
 def test_an_attempt_keeps_only_the_first_kilobyte_of_the_answer(
