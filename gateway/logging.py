@@ -16,6 +16,11 @@ from pythonjsonlogger.json import JsonFormatter
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+# In a Celery task: the request it was sent from (gateway.celery carries it in the
+# message). The task's log lines name it; its events do not, that request did not make them.
+origin_request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "origin_request_id", default=None
+)
 
 # 13-19 digits, not inside a longer number, optionally split by single spaces or
 # dashes, also as a URL writes them (`+`, `%20`, `%2D`, `%2B`; digits as `%34`), or
@@ -120,5 +125,5 @@ class RedactingJsonFormatter(JsonFormatter):
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        record.request_id = request_id_var.get() or origin_request_id_var.get()
         return True

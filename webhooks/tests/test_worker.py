@@ -6,6 +6,7 @@ publishes to the broker; `webhooks_sweep_task` is sent every second here, standi
 in for beat's minute.
 """
 
+import json
 import os
 import signal
 import statistics
@@ -17,6 +18,7 @@ from django.db import close_old_connections
 from standardwebhooks import Webhook
 
 from gateway.celery import app
+from gateway.logging import request_id_var
 from gateway.tests.worker import Worker, publish_to_broker, purge, worker_env
 from webhooks.enums import DeliveryStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery
@@ -63,10 +65,14 @@ def test_failing_twice_then_accepting_gives_one_accepted_delivery_and_three_atte
     # given
     receiver = make_receiver([Reply(500), Reply(500), Reply(200)])
     issued = make_endpoint(receiver.url())
-    start_worker(WEBHOOK_RETRY_SCHEDULE="0,1,1,1")
+    worker = start_worker(WEBHOOK_RETRY_SCHEDULE="0,1,1,1")
 
-    # when
-    event = emit()
+    # when: the event is written while serving a request
+    token = request_id_var.set("req_0123456789abcdef01234567")
+    try:
+        event = emit()
+    finally:
+        request_id_var.reset(token)
 
     # then
     _wait(
@@ -78,6 +84,14 @@ def test_failing_twice_then_accepting_gives_one_accepted_delivery_and_three_atte
     assert [r.headers["webhook-id"] for r in requests] == [event.id] * 3
     for received in requests:
         Webhook(issued.secret).verify(received.body, received.headers)
+    # and the worker's lines about it name the request, through the tasks it set off
+    failures = [
+        json.loads(line)
+        for line in worker.output().splitlines()
+        if line.startswith("{") and f"Webhook {event.id}" in line
+    ]
+    assert len(failures) == 2
+    assert {line["request_id"] for line in failures} == {"req_0123456789abcdef01234567"}
     delivery = WebhookDelivery.objects.get(event=event)
     assert delivery.attempt_count == 3
     assert list(delivery.attempts.order_by("number").values_list("status_code", flat=True)) == [
