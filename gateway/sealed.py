@@ -41,7 +41,10 @@ def rewrap_batch(model, *, after_pk: str | None, batch_size: int) -> tuple[str |
             if getattr(row, column) and crypto.key_id(getattr(row, column)) != ring.current_id
         ]
         for column in stale:
-            setattr(row, column, crypto.rewrap(getattr(row, column), ring=ring))
+            try:
+                setattr(row, column, crypto.rewrap(getattr(row, column), ring=ring))
+            except crypto.VaultError as exc:
+                raise crypto.VaultError(f"{row.pk} ({column}): {exc}") from exc
         if stale:
             changed.append(row)
     if changed:

@@ -42,8 +42,7 @@ class Command(BaseCommand):
                         )
                     except crypto.VaultError as exc:
                         raise CommandError(
-                            f"{label} after {last_pk or 'the start'}: {exc}. "
-                            "Is every older key still in VAULT_KEYS?"
+                            f"{label}: row {exc}. Is every older key still in VAULT_KEYS?"
                         ) from exc
                     if last_pk is None:
                         break
