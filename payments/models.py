@@ -224,6 +224,9 @@ class Payment(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # Staff who may capture or void an authorization from the admin: the `admin`
+        # group, not support (SPEC §3: view, refund up to a limit) nor finance.
+        permissions = [("capture_or_cancel_payment", "Can capture or cancel payments")]
         indexes = [
             models.Index(fields=["merchant", "livemode", "-id"], name="payment_list"),
             models.Index(

@@ -150,14 +150,14 @@ class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
         reason_action(
             name="capture",
             label="Capture authorized payments",
-            permission="change_payment_status",
+            permission="capture_or_cancel",
             service=_capture,
             extra_form=AmountForm,
         ),
         reason_action(
             name="cancel",
             label="Cancel (void) payments",
-            permission="change_payment_status",
+            permission="capture_or_cancel",
             service=_cancel,
         ),
         reason_action(
@@ -171,6 +171,9 @@ class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
 
     def has_change_payment_status_permission(self, request) -> bool:
         return request.user.has_perm("payments.change_payment")
+
+    def has_capture_or_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("payments.capture_or_cancel_payment")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The admin's links quote the id ("_" becomes "_5F"); look it up unquoted.

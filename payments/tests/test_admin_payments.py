@@ -208,3 +208,19 @@ def test_only_the_admin_group_sees_staff_accounts(client, group, sees_staff):
 
     assert payments.status_code == 200
     assert (users.status_code == 200) is sees_staff
+
+
+@pytest.mark.parametrize("group, may", [("support", False), ("finance", False), ("admin", True)])
+def test_only_the_admin_group_captures_and_cancels(client, pay, group, may):
+    # given
+    staff = _staff(client, f"agent-{group}", group)
+    payment_id = pay(capture_method="manual").json()["id"]
+
+    # when
+    listing = staff.get("/admin/payments/payment/")
+    _act(staff, "cancel", payment_id, reason="customer asked")
+
+    # then
+    assert (b'value="cancel"' in listing.content) is may
+    assert (b'value="capture"' in listing.content) is may
+    assert Payment.objects.get(pk=payment_id).status == ("canceled" if may else "authorized")
