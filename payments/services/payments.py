@@ -205,10 +205,12 @@ def _check_payment_method(
         return
     owner = payment_method.customer_id
     if owner is not None and (customer is None or owner != customer.id):
-        raise InvalidRequestError(
-            "The payment method is attached to another customer."
+        raise InvalidRequestError(  # Stripe's wording
+            f"The customer does not have a payment method with the ID {payment_method.id}. "
+            "The payment method must be attached to the customer."
             if customer is not None
-            else "The payment method is attached to a customer: give that customer.",
+            else f"The payment_method parameter supplied {payment_method.id} belongs to the "
+            f"Customer {owner}. Please include the Customer in the customer parameter.",
             param="payment_method",
         )
     if off_session and (customer is None or owner != customer.id):
