@@ -21,7 +21,7 @@ from fraud.inputs import Thresholds
 from fraud.models import Assessment, BlocklistItem, FraudSettings, RuleSetting
 from fraud.rules import USUAL_AMOUNT_MIN_SAMPLES, USUAL_AMOUNT_SAMPLES
 from fraud.scoring import ScreeningConfig
-from gateway.cache import cached_or_load, forget_on_commit
+from gateway.cache import cache_is_shared, cached_or_load, forget_on_commit
 
 CACHE_SECONDS = 300
 USUAL_AMOUNT_CACHE_SECONDS = 60
@@ -56,7 +56,10 @@ def _usual_key(merchant_id: str, livemode: bool, currency: str) -> str:
 
 def screening_prefetch(*, merchant_id: str, livemode: bool, currency: str) -> dict:
     """The three cached reads of a screening in one cache round trip; pass the result
-    to the getters below as `prefetched`."""
+    to the getters below as `prefetched` (nothing where the cache is not shared: they
+    read the database then)."""
+    if not cache_is_shared():
+        return {}
     return cache.get_many(
         [
             _config_key(merchant_id),
