@@ -1,5 +1,9 @@
 """Idempotency keys (SPEC §4): one row per merchant, mode and `Idempotency-Key`.
 
+Publishable keys (a customer's browser) have keys of their own beside the secret
+keys': a browser that sends the key of a merchant's request neither gets its stored
+answer (the secret key's view of the object) nor blocks the merchant's request.
+
 The row is claimed (inserted) before the request runs and holds the final response
 once it completes; a repeat replays that response byte for byte. The claim commits
 on its own, outside any transaction, so concurrent requests with one key collide on
@@ -48,6 +52,9 @@ class IdempotencyKey(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE)
     livemode = models.BooleanField()
+    publishable = models.BooleanField(
+        default=False, help_text="Claimed by a publishable key (a browser), not a secret key"
+    )
     key = models.CharField(max_length=255)
     request_method = models.CharField(max_length=10)
     request_path = models.CharField(max_length=255)
@@ -64,7 +71,8 @@ class IdempotencyKey(models.Model):
         app_label = "gateway"
         constraints = [
             models.UniqueConstraint(
-                fields=["merchant", "livemode", "key"], name="idempotency_key_unique"
+                fields=["merchant", "livemode", "publishable", "key"],
+                name="idempotency_key_unique",
             )
         ]
 
@@ -168,7 +176,14 @@ def _key_in_use() -> IdempotencyError:
 
 
 def idempotency_claim(
-    *, merchant, livemode: bool, key: str, method: str, path: str, body: bytes
+    *,
+    merchant,
+    livemode: bool,
+    key: str,
+    method: str,
+    path: str,
+    body: bytes,
+    publishable: bool = False,
 ) -> IdempotencyKey:
     """Take the key for this request, or say why not; commits on its own.
 
@@ -186,6 +201,7 @@ def idempotency_claim(
                 return IdempotencyKey.objects.create(
                     merchant=merchant,
                     livemode=livemode,
+                    publishable=publishable,
                     key=key,
                     request_method=method,
                     request_path=_stored_path(path),
@@ -195,7 +211,9 @@ def idempotency_claim(
                 )
         except IntegrityError:
             pass
-        claim = IdempotencyKey.objects.filter(merchant=merchant, livemode=livemode, key=key).first()
+        claim = IdempotencyKey.objects.filter(
+            merchant=merchant, livemode=livemode, publishable=publishable, key=key
+        ).first()
         if claim is None:
             continue
         _check_same_request(claim, method=method, path=path, fingerprint=fingerprint)

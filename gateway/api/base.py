@@ -63,6 +63,7 @@ class ApiViewSet(viewsets.ViewSet):
         request.idempotency_key = idempotency.idempotency_claim(
             merchant=self.merchant,
             livemode=self.livemode,
+            publishable=not request.auth.is_secret,
             key=key,
             method=request.method,
             path=request.get_full_path(),

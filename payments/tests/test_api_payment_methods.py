@@ -329,6 +329,32 @@ def test_publishable_key_can_tokenize(publishable_client, merchant):
     assert PaymentMethod.objects.get(pk=response.json()["id"]).merchant == merchant
 
 
+def test_publishable_and_secret_keys_have_separate_idempotency_keys(
+    test_client, publishable_client
+):
+    # given: the merchant's server tokenizes under a key a browser could guess
+    headers = {"HTTP_IDEMPOTENCY_KEY": "order-123"}
+    by_secret = test_client.post("/v1/payment_methods", card_body(), format="json", **headers)
+
+    # when: a browser sends the same request under the same key
+    by_browser = publishable_client.post(
+        "/v1/payment_methods", card_body(), format="json", **headers
+    )
+
+    # then: it gets an answer of its own, not the secret key's stored one, and each
+    # key's retry replays its own
+    assert by_browser.status_code == 200
+    assert "Idempotent-Replayed" not in by_browser
+    assert by_browser.json()["id"] != by_secret.json()["id"]
+    secret_retry = test_client.post("/v1/payment_methods", card_body(), format="json", **headers)
+    browser_retry = publishable_client.post(
+        "/v1/payment_methods", card_body(), format="json", **headers
+    )
+    assert (secret_retry.content, browser_retry.content) == (by_secret.content, by_browser.content)
+    assert secret_retry["Idempotent-Replayed"] == browser_retry["Idempotent-Replayed"] == "true"
+    assert PaymentMethod.objects.count() == 2
+
+
 def test_publishable_key_cannot_attach_while_tokenizing(publishable_client, merchant):
     customer = CustomerFactory(merchant=merchant)
 
