@@ -78,15 +78,19 @@ def _check_client_secret(given: str | None, payment: Payment) -> None:
 
 def _risk_context(request, given: dict | None, *, from_browser: bool = False) -> dict:
     """`risk_context` with the IP country from the header when the body has none (and
-    the header names a country), and (for a publishable-key call, made by the
-    cardholder's browser) the caller's IP address and user agent."""
+    the header names a country).
+
+    A publishable-key call comes from the cardholder's browser, which could name any
+    address to slip past a blocklist or a velocity rule: there the connection's IP
+    address and user agent, and the header's country, replace what the body says."""
     context = dict(given or {})
     header = request.headers.get(IP_COUNTRY_HEADER, "").upper()
+    if from_browser:
+        context.pop("ip_country", None)
+        context["ip_address"] = request.META.get("REMOTE_ADDR", "")
+        context["user_agent"] = request.headers.get("User-Agent", "")[:500]
     if "ip_country" not in context and header in countries_by_alpha2:
         context["ip_country"] = header
-    if from_browser:
-        context.setdefault("ip_address", request.META.get("REMOTE_ADDR", ""))
-        context.setdefault("user_agent", request.headers.get("User-Agent", "")[:500])
     return {key: value for key, value in context.items() if value}
 
 

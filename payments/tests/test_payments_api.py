@@ -120,6 +120,28 @@ def test_publishable_key_confirms_only_with_the_client_secret(pay, client_for, k
     assert public.get(f"/v1/payments/{created['id']}").status_code == 403
 
 
+def test_a_browser_cannot_name_another_ip_address_to_pass_screening(
+    pay, test_client, client_for, keys
+):
+    # given: the cardholder's address (the test client's) is blocklisted
+    test_client.post(
+        "/v1/blocklist_items", {"type": "ip_address", "value": "127.0.0.1"}, format="json"
+    )
+    created = pay(confirm=False).json()
+
+    # when: the browser says it is somewhere else
+    response = client_for(keys["test_publishable"]).post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"client_secret": created["client_secret"], "risk_context": {"ip_address": "8.8.8.8"}},
+        format="json",
+    )
+
+    # then: screening used the connection's address
+    assert_json_error(response, 402, "card_error", "fraud_blocked")
+    stored = test_client.get(f"/v1/payments/{created['id']}").json()
+    assert (stored["status"], stored["failure_code"]) == ("failed", "fraud_blocked")
+
+
 @pytest.fixture
 def customers_card(test_client):
     """A saved card attached to a customer: (customer id, payment method id)."""
