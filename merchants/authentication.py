@@ -33,29 +33,35 @@ def _key_from_header(header: str) -> str:
     return ""
 
 
+def api_key_authenticate(key: str) -> ApiKey:
+    """The usable key `key` is, of a merchant that is not closed (with the merchant
+    selected); AuthenticationError (401) says why not."""
+    if not keys.is_well_formed(key):
+        raise AuthenticationError(
+            "Invalid API key provided. Send `Authorization: Bearer sk_test_...`."
+        )
+    api_key = (
+        ApiKey.objects.select_related("merchant").filter(prefix=keys.lookup_prefix(key)).first()
+    )
+    # Compare even when no row matched, so timing does not reveal valid prefixes.
+    matches = keys.hash_matches(key, api_key.key_hash if api_key else _DUMMY_HASH)
+    if api_key is None or not matches:
+        raise AuthenticationError("Invalid API key provided.")
+    if not api_key.is_usable(at=timezone.now()):
+        raise AuthenticationError(
+            "This API key has been revoked or has expired.", code="api_key_expired"
+        )
+    if api_key.merchant.status == MerchantStatus.CLOSED:
+        raise AuthenticationError("This account is closed.", code="account_closed")
+    return api_key
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None  # NotAuthenticated -> 401 from the permission check
-        key = _key_from_header(header)
-        if not keys.is_well_formed(key):
-            raise AuthenticationError(
-                "Invalid API key provided. Send `Authorization: Bearer sk_test_...`."
-            )
-        api_key = (
-            ApiKey.objects.select_related("merchant").filter(prefix=keys.lookup_prefix(key)).first()
-        )
-        # Compare even when no row matched, so timing does not reveal valid prefixes.
-        matches = keys.hash_matches(key, api_key.key_hash if api_key else _DUMMY_HASH)
-        if api_key is None or not matches:
-            raise AuthenticationError("Invalid API key provided.")
-        if not api_key.is_usable(at=timezone.now()):
-            raise AuthenticationError(
-                "This API key has been revoked or has expired.", code="api_key_expired"
-            )
-        if api_key.merchant.status == MerchantStatus.CLOSED:
-            raise AuthenticationError("This account is closed.", code="account_closed")
+        api_key = api_key_authenticate(_key_from_header(header))
         return api_key.merchant, api_key
 
     def authenticate_header(self, request) -> str:

@@ -15,8 +15,9 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from gateway.api.errors import AuthenticationError
 from gateway.money import Money
-from merchants import keys
+from merchants.authentication import api_key_authenticate
 from payments import hosted
 from payments.enums import PaymentStatus
 from payments.errors import PaymentUnexpectedState
@@ -63,6 +64,21 @@ def _done(payment: Payment) -> HttpResponseRedirect:
     return HttpResponseRedirect(hosted.return_destination(payment))
 
 
+def _is_publishable_key_of(payment: Payment, key: str) -> bool:
+    """Whether `key` is a usable publishable key of the payment's merchant and mode:
+    the page tokenizes the card with it, so another merchant's key would put the card
+    in that merchant's vault."""
+    try:
+        api_key = api_key_authenticate(key)
+    except AuthenticationError:
+        return False
+    return (
+        not api_key.is_secret
+        and api_key.merchant_id == payment.merchant_id
+        and api_key.livemode == payment.livemode
+    )
+
+
 @never_cache
 @require_http_methods(["GET"])
 def checkout(request, payment_id: str):
@@ -73,8 +89,8 @@ def checkout(request, payment_id: str):
     if payment.status != S.CREATED:
         return HttpResponseRedirect(hosted.receipt_url(payment))
     key = request.GET.get("key", "")
-    mode = "live" if payment.livemode else "test"
-    if not (keys.is_well_formed(key) and key.startswith(f"pk_{mode}_")):
+    if not _is_publishable_key_of(payment, key):
+        mode = "live" if payment.livemode else "test"
         return _page(
             request,
             "message.html",

@@ -7,6 +7,8 @@ import re
 import pytest
 from django.test import Client
 
+from merchants.models import ApiKey
+from merchants.services import api_key_roll
 from payments.tests.conftest import card_data
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +90,33 @@ def test_the_checkout_needs_a_publishable_key_of_the_payments_mode(unpaid, keys,
 
     assert page.status_code == 400
     assert b"publishable test key" in page.content
+
+
+@pytest.mark.parametrize("whose", ["another merchant's", "a rolled", "a made-up"])
+def test_the_checkout_needs_a_usable_publishable_key_of_the_payments_merchant(
+    unpaid, keys, other_merchant_with_keys, whose
+):
+    # given: a link whose key would tokenize the card for someone else, or not at all
+    key = {
+        "another merchant's": other_merchant_with_keys[1]["test_publishable"],
+        "a rolled": keys["test_publishable"],
+        "a made-up": "pk_test_" + "A" * 32,
+    }[whose]
+    if whose == "a rolled":
+        api_key_roll(
+            api_key=ApiKey.objects.get(
+                kind="publishable", livemode=False, merchant__name="Acme Shop"
+            ),
+            actor="test",
+        )
+
+    # when
+    page = _checkout(unpaid, key)
+
+    # then
+    assert page.status_code == 400
+    assert b"publishable test key" in page.content
+    assert key.encode() not in page.content
 
 
 def test_a_paid_payment_sends_the_checkout_to_the_receipt(pay, keys):
