@@ -2,15 +2,16 @@
 
 from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
+from gateway.fsm import StateMachineModel
 from gateway.ids import PrefixedIdField
 from merchants.enums import ApiKeyKind, MerchantStatus
 
 S = MerchantStatus
 
 
-class Merchant(ConcurrentTransitionMixin, models.Model):
+class Merchant(StateMachineModel):
     id = PrefixedIdField(prefix="mer")
     name = models.CharField(max_length=200)
     email = models.EmailField()

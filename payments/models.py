@@ -8,8 +8,9 @@ transaction. Amounts are integers in the currency's minor unit (`*_minor`).
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
+from gateway.fsm import StateMachineModel
 from gateway.ids import PrefixedIdField
 from payments.enums import (
     CancellationReason,
@@ -157,7 +158,7 @@ class ProviderAccount(models.Model):
         return self.max_amount_minor is None or amount_minor <= self.max_amount_minor
 
 
-class Payment(ConcurrentTransitionMixin, models.Model):
+class Payment(StateMachineModel):
     id = PrefixedIdField(prefix="pay")
     # Indexed first in payment_list: a single-column index would only slow writes.
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, db_index=False)
@@ -359,7 +360,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         return S.PARTIALLY_REFUNDED
 
 
-class Refund(ConcurrentTransitionMixin, models.Model):
+class Refund(StateMachineModel):
     id = PrefixedIdField(prefix="re")
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
     livemode = models.BooleanField()
