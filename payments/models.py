@@ -372,6 +372,13 @@ class Refund(StateMachineModel):
     provider_reference = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=100, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.ForeignKey(
+        "gateway.IdempotencyKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MerchantScopedQuerySet.as_manager()

@@ -289,5 +289,6 @@ class PaymentViewSet(ApiViewSet):
             amount_minor=data.get("amount"),
             reason=data.get("reason", ""),
             metadata=data.get("metadata"),
+            idempotency_key=getattr(request, "idempotency_key", None),
         )
         return Response(RefundSerializer(refund).data)

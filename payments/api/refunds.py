@@ -48,6 +48,7 @@ class RefundViewSet(ApiViewSet):
             amount_minor=data.get("amount"),
             reason=data.get("reason", ""),
             metadata=data.get("metadata"),
+            idempotency_key=getattr(request, "idempotency_key", None),
         )
         return Response(RefundSerializer(refund).data)
 

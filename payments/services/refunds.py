@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from gateway.events import event_emit
-from payments.enums import OperationKind, PaymentStatus, RefundStatus
+from payments.enums import OperationKind, OperationStatus, PaymentStatus, RefundStatus
 from payments.errors import AmountTooLarge, PaymentUnexpectedState
 from payments.ledger import Account, TransactionType, ledger_post
 from payments.models import Payment, ProviderOperation, Refund
@@ -70,13 +70,20 @@ def refund_create(
     amount_minor: int | None = None,
     reason: str = "",
     metadata: dict | None = None,
+    idempotency_key=None,
 ) -> Refund:
     """Refund all that is left of a captured payment, or part of it.
 
     Emits `refund.created`, then `refund.succeeded` with `payment.refunded` or
     `payment.partially_refunded` (and a ledger posting), or `refund.failed`.
-    A provider timeout leaves the refund `pending` for the resolver.
+    A provider timeout leaves the refund `pending` for the resolver. A repeat under
+    the same Idempotency-Key (its first attempt died, or answered 5xx) resumes the
+    refund that attempt made instead of making another.
     """
+    if idempotency_key is not None:
+        earlier = Refund.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _refund_resume(earlier)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status not in REFUNDABLE:
@@ -104,6 +111,7 @@ def refund_create(
             currency=payment.currency,
             reason=reason,
             metadata=metadata or {},
+            idempotency_key=idempotency_key,
         )
         _refund_save_and_emit(refund, event_type="refund.created")
         payment.amount_refunded_minor += amount
@@ -118,5 +126,15 @@ def refund_create(
     result = operation_call(operation)
     if result is not None:
         operation_apply(operation, result, apply_refund)
+    refund.refresh_from_db()
+    return refund
+
+
+def _refund_resume(refund: Refund) -> Refund:
+    """Finish what an earlier attempt left pending, then return the refund."""
+    from payments.services.resolution import operation_resolve
+
+    for operation in refund.operations.filter(status=OperationStatus.PENDING):
+        operation_resolve(operation)
     refund.refresh_from_db()
     return refund

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from gateway.tests.concurrency import connection_slots, run_concurrently
 from payments.ledger import LedgerTransaction
-from payments.models import Payment
+from payments.models import Payment, Refund
 from payments.providers.simulator import SimulatorProvider
 from payments.tests.conftest import card_data
 from simulator.models import SimulatedCharge
@@ -105,3 +105,38 @@ def test_t01_100_concurrent_payment_posts_with_one_key_charge_once(keys, setting
     assert SimulatedCharge.objects.count() == 1
     retry = _post(APIClient(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}"), "t01-payment")
     assert retry.content == succeeded.pop()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/v1/refunds", "/v1/payments/{id}/refund"])
+def test_a_crash_after_the_provider_refunded_is_finished_by_the_retry_not_refunded_again(
+    test_client, settings, monkeypatch, path
+):
+    # given: a captured payment, and a refund whose process dies right after the
+    # acquirer refunded, before we applied it
+    settings.IDEMPOTENCY_LOCK_TIMEOUT = 1
+    payment = test_client.post("/v1/payments", BODY, format="json").json()
+    url, body = path.format(id=payment["id"]), {"payment": payment["id"], "amount": 1000}
+    if path != "/v1/refunds":
+        del body["payment"]
+    refund = SimulatorProvider.refund
+
+    def refund_then_die(self, **kwargs):
+        refund(self, **kwargs)
+        raise ProcessKilled
+
+    monkeypatch.setattr(SimulatorProvider, "refund", refund_then_die)
+    with pytest.raises(ProcessKilled):
+        test_client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
+    monkeypatch.setattr(SimulatorProvider, "refund", refund)
+
+    # when: the retry after the lock timeout
+    time.sleep(1.1)
+    retried = test_client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
+
+    # then: the first refund, finished; nothing refunded twice
+    assert retried.status_code == 200, retried.json()
+    assert (retried.json()["status"], retried.json()["amount"]) == ("succeeded", 1000)
+    assert list(Refund.objects.values_list("id", flat=True)) == [retried.json()["id"]]
+    assert Payment.objects.get().amount_refunded_minor == 1000
+    assert LedgerTransaction.objects.filter(type="refund").count() == 1
