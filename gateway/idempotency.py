@@ -8,8 +8,8 @@ The row is claimed (inserted) before the request runs and holds the final respon
 once it completes; a repeat replays that response byte for byte. The claim commits
 on its own, outside any transaction, so concurrent requests with one key collide on
 the unique constraint and exactly one of them runs. `ApiViewSet` drives the cycle:
-claim after authentication, then complete (2xx, 402), release (5xx) or discard
-(other 4xx) once the response is rendered.
+claim after authentication, then complete (2xx, a decline), release (5xx) or
+discard (other 4xx) once the response is rendered.
 
 A request that dies holding its claim (a killed process) leaves it `in_progress`
 with its `locked_at`; after IDEMPOTENCY_LOCK_TIMEOUT seconds one retry takes it over
@@ -275,13 +275,14 @@ def idempotency_discard(*, claim: IdempotencyKey) -> None:
         _held(claim).delete()
 
 
-def idempotency_finish(*, claim: IdempotencyKey, status: int, body: bytes) -> None:
+def idempotency_finish(*, claim: IdempotencyKey, status: int, body: bytes, final: bool) -> None:
     """Settle the claim by the response the request produced.
 
-    2xx and 402 (a decline is a result) are final. A 5xx releases the claim for a
-    retry; any other 4xx was refused before any effect, so the key is free again.
+    A `final` answer (2xx, or a decline naming the payment it failed) is stored. A 5xx
+    releases the claim for a retry; any other error (card data refused included) was
+    a refusal before any effect, so the key is free again.
     """
-    if 200 <= status < 300 or status == 402:
+    if final:
         idempotency_complete(claim=claim, status=status, body=body)
     elif status >= 500:
         idempotency_release(claim=claim)

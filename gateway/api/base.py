@@ -95,7 +95,10 @@ class ApiViewSet(viewsets.ViewSet):
             raise
         try:
             idempotency.idempotency_finish(
-                claim=claim, status=response.status_code, body=response.content
+                claim=claim,
+                status=response.status_code,
+                body=response.content,
+                final=200 <= response.status_code < 300 or getattr(response, "is_outcome", False),
             )
         except DatabaseError:
             # The caller still gets the real answer; the claim stays locked until

@@ -23,6 +23,9 @@ class ApiError(Exception):
     status_code = 400
     type = "invalid_request_error"
     code = "invalid_request"
+    # Whether the answer reports what the request did (kept for Idempotency-Key
+    # replays) rather than refusing it before any effect.
+    is_outcome = False
 
     def __init__(
         self,
@@ -84,6 +87,12 @@ class CardError(ApiError):
     status_code = 402
     type = "card_error"
     code = "card_declined"
+
+    @property
+    def is_outcome(self) -> bool:
+        """A decline naming its payment is how that payment ended; card data refused
+        before anything was made (a bad number, a past expiry) is not."""
+        return "payment" in self.extra
 
 
 class IdempotencyError(ApiError):
@@ -215,6 +224,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
         error = ApiServerError("An unexpected error occurred. It has been logged.")
     response = Response(error.body(), status=error.status_code)
+    response.is_outcome = error.is_outcome
     if isinstance(exc, drf.Throttled):
         response["Retry-After"] = str(max(1, int(exc.wait or 1)))
     if error.status_code == 401:

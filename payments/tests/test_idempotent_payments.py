@@ -140,3 +140,23 @@ def test_a_crash_after_the_provider_refunded_is_finished_by_the_retry_not_refund
     assert list(Refund.objects.values_list("id", flat=True)) == [retried.json()["id"]]
     assert Payment.objects.get().amount_refunded_minor == 1000
     assert LedgerTransaction.objects.filter(type="refund").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/v1/payments", "/v1/payment_methods"])
+def test_refused_card_data_is_not_stored_and_the_key_stays_usable(test_client, path):
+    # given: a card number mistyped under a key
+    typo = card_data("4242424242424241")
+    body = BODY if path == "/v1/payments" else BODY["payment_method_data"]
+    mistyped = {**body, "payment_method_data": typo} if path == "/v1/payments" else typo
+
+    refused = test_client.post(path, mistyped, format="json", HTTP_IDEMPOTENCY_KEY="order-10")
+
+    # when: the corrected request under the same key
+    corrected = test_client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="order-10")
+
+    # then: the refusal (no effect) was not kept; the corrected request ran
+    assert refused.status_code == 402
+    assert refused.json()["error"]["code"] == "incorrect_number"
+    assert corrected.status_code == 200, corrected.json()
+    assert "Idempotent-Replayed" not in corrected
