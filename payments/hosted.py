@@ -1,7 +1,7 @@
 """Addresses of the hosted pages cardholders visit: checkout, 3-D Secure challenge,
 receipt. Each carries the payment's client secret, which protects the page."""
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -38,7 +38,7 @@ def three_d_secure_next_action(payment) -> dict:
 def provider_return_url(payment) -> str:
     """Where a provider sends the customer back (PayPal approval, Stripe 3-D Secure):
     our page syncs the payment with the provider, then redirects to `return_url`."""
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hosted/payments/{payment.id}/return"
+    return _url(payment, "return")
 
 
 def provider_next_action(payment, url: str) -> dict:
@@ -50,22 +50,30 @@ def provider_next_action(payment, url: str) -> dict:
 
 
 # The payment's status -> `redirect_status` on the return URL (anything else: failed).
+# A refund later does not undo that the payment succeeded.
 REDIRECT_STATUSES = {
     "captured": "succeeded",
+    "partially_refunded": "succeeded",
+    "refunded": "succeeded",
     "authorized": "succeeded",
     "in_review": "succeeded",
     "processing": "processing",
 }
+ADDED_TO_RETURN_URL = ("payment", "redirect_status")
 
 
 def return_destination(payment) -> str:
     """Where the cardholder goes when a hosted page is done: the merchant's `return_url`
-    with `payment` and `redirect_status` added (as Stripe adds `payment_intent`), or
-    our receipt."""
+    with `payment` and `redirect_status` set (as Stripe adds `payment_intent`),
+    replacing any the merchant's URL had, or our receipt."""
     if not payment.return_url:
         return receipt_url(payment)
     parts = urlsplit(payment.return_url)
+    kept = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if name not in ADDED_TO_RETURN_URL
+    ]
     status = REDIRECT_STATUSES.get(payment.status, "failed")
-    added = urlencode({"payment": payment.id, "redirect_status": status})
-    query = f"{parts.query}&{added}" if parts.query else added
+    query = urlencode([*kept, ("payment", payment.id), ("redirect_status", status)])
     return urlunsplit(parts._replace(query=query))

@@ -1,4 +1,5 @@
-"""Hosted pages (SPEC §10): checkout, the 3-D Secure challenge and the receipt.
+"""Hosted pages (SPEC §10): checkout, the 3-D Secure challenge, the receipt, and the
+page a customer comes back to from a provider's (PayPal approval, Stripe 3-D Secure).
 
 Plain Django templates. Each page needs the payment's client secret (as a query
 parameter, as in the URLs `payments.hosted` builds); without it, or with another
@@ -7,6 +8,7 @@ protection; the checkout page talks to the public API with the merchant's
 publishable key and the client secret, as a merchant's own page would.
 """
 
+import logging
 import secrets
 
 from django.http import Http404, HttpResponseRedirect
@@ -22,9 +24,12 @@ from payments import hosted
 from payments.enums import PaymentStatus
 from payments.errors import PaymentUnexpectedState
 from payments.models import Payment
+from payments.providers.base import ProviderError
 from payments.services.authentication import payment_authenticate
+from payments.services.provider_sync import payment_sync
 
 S = PaymentStatus
+logger = logging.getLogger(__name__)
 
 
 def _payment(request, payment_id: str) -> Payment:
@@ -144,3 +149,16 @@ def receipt(request, payment_id: str):
     payment = _payment(request, payment_id)
     outcome = hosted.REDIRECT_STATUSES.get(payment.status, "failed")
     return _page(request, "receipt.html", payment, outcome=outcome)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def provider_return(request, payment_id: str):
+    """The customer is back from the provider: ask it what happened, then send them on
+    (the merchant's return_url, or the receipt)."""
+    payment = _payment(request, payment_id)
+    try:
+        payment = payment_sync(payment)
+    except ProviderError:
+        logger.warning("Provider unreachable on return for %s; the webhook will sync", payment.id)
+    return _done(payment)

@@ -15,9 +15,4 @@ urlpatterns = [
         {"provider": "paypal"},
         name="webhook-paypal",
     ),
-    path(
-        "hosted/payments/<str:payment_id>/return",
-        inbound.provider_return,
-        name="payment-provider-return",
-    ),
 ]

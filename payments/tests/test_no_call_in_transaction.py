@@ -55,7 +55,7 @@ def test_stripe_paypal_and_simulator_flows_call_outside_transactions(
         format="json",
     ).json()
     fake_paypal.approve(paypal["provider_reference"])
-    client.get(f"/hosted/payments/{paypal['id']}/return")
+    client.get(f"/hosted/payments/{paypal['id']}/return?client_secret={paypal['client_secret']}")
     test_client.post(f"/v1/payments/{paypal['id']}/refund", {}, format="json")
 
     targets = {target.split("/")[0] for target, _ in calls}

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from time_machine import travel
 
+from payments.hosted import provider_return_url
 from payments.models import Payment, ProviderEvent
 from payments.providers import paypal as paypal_adapter
 from payments.services.resolution import operations_resolve_pending
@@ -19,6 +20,7 @@ from payments.tests.fakes.servers import HANG
 pytestmark = pytest.mark.django_db
 
 RETURN_URL = "https://shop.example/thanks"
+BASE_URL = "http://127.0.0.1:8000"
 
 
 @pytest.fixture
@@ -58,6 +60,10 @@ def test_an_order_is_created_and_the_customer_sent_to_paypal(pay_with_paypal, fa
         },
     }
     # the requests' shape: OAuth with Basic credentials, then the order with the token
+    back = (
+        f"http://127.0.0.1:8000/hosted/payments/{body['id']}/return"
+        f"?client_secret={body['client_secret']}"
+    )
     token, create = fake_paypal.server.requests
     assert (token.method, token.path) == ("POST", "/v1/oauth2/token")
     assert token.headers["authorization"] == f"Basic {fake_paypal.basic}"
@@ -78,8 +84,8 @@ def test_an_order_is_created_and_the_customer_sent_to_paypal(pay_with_paypal, fa
         "payment_source": {
             "paypal": {
                 "experience_context": {
-                    "return_url": f"http://127.0.0.1:8000/hosted/payments/{body['id']}/return",
-                    "cancel_url": f"http://127.0.0.1:8000/hosted/payments/{body['id']}/return",
+                    "return_url": back,
+                    "cancel_url": back,
                     "user_action": "PAY_NOW",
                     "shipping_preference": "NO_SHIPPING",
                 }
@@ -105,15 +111,21 @@ def test_amounts_use_the_currency_exponent(pay_with_paypal, fake_paypal):
     assert unit["amount"] == {"currency_code": "JPY", "value": "1000"}
 
 
+def _back_from_paypal(client, payment_id: str, query: str = ""):
+    """The customer's browser, sent back to the address the order gave PayPal."""
+    payment = Payment.objects.get(pk=payment_id)
+    return client.get(f"{provider_return_url(payment)}{query}".removeprefix(BASE_URL))
+
+
 def test_approval_then_return_captures_and_redirects(pay_with_paypal, fake_paypal, client):
     payment_id = pay_with_paypal().json()["id"]
     fake_paypal.approve(_order_id(payment_id))
 
-    response = client.get(f"/hosted/payments/{payment_id}/return?token=x&PayerID=y")
-    again = client.get(f"/hosted/payments/{payment_id}/return")
+    response = _back_from_paypal(client, payment_id, "&token=x&PayerID=y")
+    again = _back_from_paypal(client, payment_id)
 
     assert response.status_code == 302
-    assert response["Location"] == f"{RETURN_URL}?payment={payment_id}"
+    assert response["Location"] == f"{RETURN_URL}?payment={payment_id}&redirect_status=succeeded"
     assert again.status_code == 302
     payment = Payment.objects.get(pk=payment_id)
     assert (payment.status, payment.amount_received_minor) == ("captured", 1050)
@@ -125,10 +137,22 @@ def test_approval_then_return_captures_and_redirects(pay_with_paypal, fake_paypa
     call_command("ledger_check")
 
 
+def test_the_return_page_needs_the_client_secret(pay_with_paypal, fake_paypal, client):
+    payment_id = pay_with_paypal().json()["id"]
+    fake_paypal.approve(_order_id(payment_id))
+    calls = len(fake_paypal.server.requests)
+
+    response = client.get(f"/hosted/payments/{payment_id}/return?token=x&PayerID=y")
+
+    assert response.status_code == 404
+    assert len(fake_paypal.server.requests) == calls  # nobody asked PayPal anything
+    assert Payment.objects.get(pk=payment_id).status == "processing"
+
+
 def test_a_return_before_approval_changes_nothing(pay_with_paypal, fake_paypal, client):
     payment_id = pay_with_paypal().json()["id"]
 
-    client.get(f"/hosted/payments/{payment_id}/return")
+    _back_from_paypal(client, payment_id)
 
     assert Payment.objects.get(pk=payment_id).status == "processing"
     assert fake_paypal.calls("POST", "/capture") == []
@@ -195,7 +219,7 @@ def test_an_unverified_paypal_webhook_is_refused(
 def test_refund_goes_to_the_orders_capture(pay_with_paypal, fake_paypal, client, test_client):
     payment_id = pay_with_paypal().json()["id"]
     fake_paypal.approve(_order_id(payment_id))
-    client.get(f"/hosted/payments/{payment_id}/return")
+    _back_from_paypal(client, payment_id)
 
     refund = test_client.post(f"/v1/payments/{payment_id}/refund", {"amount": 50}, format="json")
 

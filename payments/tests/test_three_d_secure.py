@@ -155,6 +155,31 @@ def test_a_second_answer_changes_nothing(browser, challenged):
     assert ProviderOperation.objects.filter(kind="authenticate").count() == 1
 
 
+def test_the_return_url_gets_one_payment_and_one_redirect_status(browser, challenged):
+    # given: a return_url that already names them (say, a template the shop reuses)
+    payment = challenged(return_url="https://shop.test/done?redirect_status=succeeded&payment=x")
+
+    # when: the challenge fails
+    response = _answer(browser, payment, "fail")
+
+    # then: ours replace them: no page reads a stale "succeeded"
+    assert parse_qs(urlsplit(response["Location"]).query) == {
+        "payment": [payment["id"]],
+        "redirect_status": ["failed"],
+    }
+
+
+def test_a_refunded_payment_still_returns_as_succeeded(browser, challenged, test_client):
+    payment = challenged()
+    _answer(browser, payment, "approve")
+    test_client.post(f"/v1/payments/{payment['id']}/refund", {}, format="json")
+
+    again = browser.get(_path(payment["next_action"]["redirect_to_url"]["url"]))
+
+    assert Payment.objects.get(pk=payment["id"]).status == "refunded"
+    assert parse_qs(urlsplit(again["Location"]).query)["redirect_status"] == ["succeeded"]
+
+
 def test_the_challenge_needs_the_client_secret(browser, challenged, pay):
     payment = challenged()
     other = challenged()
