@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 class ApiViewSet(viewsets.ViewSet):
     pagination_class = CursorListPagination
     idempotency_key_header: str | None = None  # the caller's key, echoed on the response
+    retrieve_parameters: tuple[str, ...] = ()  # the query parameters a retrieve takes
 
     @property
     def merchant(self):
@@ -47,12 +48,14 @@ class ApiViewSet(viewsets.ViewSet):
         query_values = (value for _, values in request.query_params.lists() for value in values)
         if "\x00" in request.path or any("\x00" in value for value in query_values):
             raise InvalidRequestError("The URL contains a NUL character.", code="parameter_invalid")
-        if self.action == "retrieve" and request.query_params:  # as Stripe: it takes none
-            raise InvalidRequestError(
-                "Received unknown parameter.",
-                code="parameter_unknown",
-                param=next(iter(request.query_params)),
-            )
+        if self.action == "retrieve":  # as Stripe: it takes none but those named
+            unknown = [
+                name for name in request.query_params if name not in self.retrieve_parameters
+            ]
+            if unknown:
+                raise InvalidRequestError(
+                    "Received unknown parameter.", code="parameter_unknown", param=unknown[0]
+                )
         if request.method != "POST":
             return
         key = idempotency.idempotency_key_parse(request.META.get("HTTP_IDEMPOTENCY_KEY"))

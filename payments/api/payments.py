@@ -61,11 +61,11 @@ class RiskContextSerializer(StrictInputSerializer):
 
 
 def _check_client_secret(given: str | None, payment: Payment) -> None:
-    """A publishable key confirms only with the payment's client secret: none is a
-    permission error (the key alone may not), a wrong one a bad parameter."""
+    """A publishable key reads or confirms a payment only with its client secret: none
+    is a permission error (the key alone may not), a wrong one a bad parameter."""
     if given is None:
         raise ForbiddenError(
-            "A publishable key needs the payment's client_secret to confirm it.",
+            "A publishable key needs the payment's client_secret for this.",
             code="secret_key_required",
         )
     if not constant_time_compare(given, payment.client_secret):
@@ -153,8 +153,10 @@ LIST_PARAMETERS = [
 
 
 class PaymentViewSet(ApiViewSet):
+    retrieve_parameters = ("client_secret",)
+
     def get_permissions(self):
-        if self.action == "confirm":
+        if self.action in ("confirm", "retrieve"):
             return [IsAnyKey(), MerchantIsActive()]
         if self.action in ("create", "capture"):  # capturing takes money in too
             return [IsSecretKey(), MerchantIsActive()]
@@ -196,9 +198,20 @@ class PaymentViewSet(ApiViewSet):
         )
         return Response(PaymentSerializer(payment).data)
 
-    @extend_schema(responses={200: PaymentSerializer, **error_responses(404)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("client_secret", str, description="Needed with a publishable key")
+        ],
+        responses={200: PaymentSerializer, **error_responses(400, 403, 404)},
+    )
     def retrieve(self, request, pk=None):
-        return Response(PaymentSerializer(self._payment(pk)).data)
+        """A payment. A publishable key may read it with its `client_secret` (a page
+        back from 3-D Secure), and sees it as `confirm` shows it to a browser."""
+        payment = self._payment(pk)
+        if request.auth.is_secret:
+            return Response(PaymentSerializer(payment).data)
+        _check_client_secret(request.query_params.get("client_secret"), payment)
+        return Response(PaymentClientSerializer(payment).data)
 
     @extend_schema(
         parameters=LIST_PARAMETERS,

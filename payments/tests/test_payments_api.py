@@ -142,6 +142,28 @@ def test_a_browser_cannot_name_another_ip_address_to_pass_screening(
     assert (stored["status"], stored["failure_code"]) == ("failed", "fraud_blocked")
 
 
+def test_a_publishable_key_reads_a_payment_with_its_client_secret(
+    pay, test_client, client_for, keys
+):
+    created = pay(confirm=False, metadata={"order": "42"}).json()
+    public = client_for(keys["test_publishable"])
+    url = f"/v1/payments/{created['id']}"
+
+    read = public.get(url, {"client_secret": created["client_secret"]})
+    wrong = public.get(url, {"client_secret": created["client_secret"] + "x"})
+    by_secret_key = test_client.get(url, {"client_secret": created["client_secret"]})
+
+    assert read.status_code == 200
+    assert set(read.json()) == set(PaymentClientSerializer().fields)
+    assert (read.json()["id"], read.json()["status"]) == (created["id"], "created")
+    assert "metadata" not in read.json()
+    assert assert_json_error(wrong, 400, "invalid_request_error")["param"] == "client_secret"
+    assert_json_error(public.get(url), 403, "permission_error", "secret_key_required")
+    assert by_secret_key.json()["metadata"] == {"order": "42"}  # the secret key's view
+    unknown = test_client.get(url, {"expand": "customer"})
+    assert assert_json_error(unknown, 400, "invalid_request_error")["param"] == "expand"
+
+
 @pytest.fixture
 def customers_card(test_client):
     """A saved card attached to a customer: (customer id, payment method id)."""
