@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "gateway.middleware.RequestIdMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "gateway.middleware.BodySizeLimitMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +82,14 @@ MIDDLEWARE = [
 ROOT_URLCONF = "gateway.urls"
 WSGI_APPLICATION = "gateway.wsgi.application"
 APPEND_SLASH = False
+
+# The API answers pages of any origin, as Stripe's does: a key travels in the
+# Authorization header, never in a cookie, so a page can only use a key it holds (a
+# merchant's checkout, its publishable key). Nothing else is shared across origins.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/v1/"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["Request-Id", "Idempotency-Key", "Idempotent-Replayed"]
 
 TEMPLATES = [
     {
