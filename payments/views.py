@@ -147,8 +147,10 @@ def authenticate(request, payment_id: str):
 @require_http_methods(["GET"])
 def receipt(request, payment_id: str):
     payment = _payment(request, payment_id)
-    outcome = hosted.REDIRECT_STATUSES.get(payment.status, "failed")
-    return _page(request, "receipt.html", payment, outcome=outcome)
+    refunded = payment.amount_refunded_minor and Money(
+        payment.amount_refunded_minor, payment.currency
+    )
+    return _page(request, "receipt.html", payment, refunded=refunded)
 
 
 @never_cache

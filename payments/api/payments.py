@@ -1,5 +1,6 @@
 """`/v1/payments`: create, confirm, capture, cancel, refund, retrieve, list."""
 
+from django.core.validators import RegexValidator
 from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from iso3166 import countries_by_alpha2
@@ -94,6 +95,14 @@ def _risk_context(request, given: dict | None, *, from_browser: bool = False) ->
     return {key: value for key, value in context.items() if value}
 
 
+# As Stripe: card networks print the descriptor on statements, which take none of these.
+STATEMENT_DESCRIPTOR_CHARACTERS = RegexValidator(
+    r"[<>\\'\"*]",
+    inverse_match=True,
+    message="The statement descriptor cannot contain any of < > \\ ' \" *.",
+)
+
+
 class PaymentCreateInputSerializer(StrictInputSerializer):
     amount = AmountField()
     currency = CurrencyField()
@@ -105,7 +114,12 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
     )
     confirm = StrictBooleanField(default=True)
     description = serializers.CharField(required=False, max_length=1000, allow_blank=True)
-    statement_descriptor = serializers.CharField(required=False, max_length=22, allow_blank=True)
+    statement_descriptor = serializers.CharField(
+        required=False,
+        max_length=22,
+        allow_blank=True,
+        validators=[STATEMENT_DESCRIPTOR_CHARACTERS],
+    )
     metadata = MetadataField(required=False)
     return_url = serializers.URLField(required=False, max_length=2000)
     provider = serializers.ChoiceField(

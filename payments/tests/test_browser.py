@@ -15,7 +15,7 @@ import pytest
 from django.db import connections
 
 from payments import hosted
-from payments.models import Payment
+from payments.models import Payment, PaymentMethod
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -167,3 +167,16 @@ def test_a_card_error_is_shown_on_the_checkout_page(page, checkout):
 
     sync_api.expect(page.locator("#error")).to_have_text("Your card number is incorrect.")
     assert Payment.objects.get(pk=payment_id).status == "created"
+
+
+def test_a_missing_expiry_is_asked_for_in_the_cardholders_words(page, checkout):
+    payment_id, url = checkout()
+
+    page.goto(url)
+    page.fill("#number", "4242 4242 4242 4242")
+    page.fill("#cvc", "123")
+    page.click("#pay")
+
+    sync_api.expect(page.locator("#error")).to_have_text("Enter the card's expiry date as MM/YY.")
+    assert Payment.objects.get(pk=payment_id).status == "created"
+    assert not PaymentMethod.objects.exists()

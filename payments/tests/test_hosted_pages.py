@@ -132,6 +132,24 @@ def test_a_paid_payment_sends_the_checkout_to_the_receipt(pay, keys):
     assert b"4242424242" not in receipt.content
 
 
+@pytest.mark.parametrize(
+    ("refund", "title", "refunded"),
+    [(300, "Payment received", "3.00 USD"), (None, "Payment refunded", "10.00 USD")],
+)
+def test_the_receipt_shows_what_was_refunded_in_money(pay, test_client, refund, title, refunded):
+    payment = pay().json()
+    body = {} if refund is None else {"amount": refund}
+    test_client.post(f"/v1/payments/{payment['id']}/refund", body, format="json")
+
+    page = Client().get(
+        f"/hosted/payments/{payment['id']}/receipt?client_secret={payment['client_secret']}"
+    )
+
+    html = page.content.decode()
+    assert f"<h1>{title}</h1>" in html
+    assert f"<dt>Refunded</dt><dd>{refunded}</dd>" in html
+
+
 def test_the_receipt_needs_the_client_secret(pay):
     payment = pay().json()
 

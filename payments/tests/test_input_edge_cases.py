@@ -451,6 +451,12 @@ MEGABYTE_STRING = "x" * 1_000_000
             {"description": ["a", "b"]}, "description", "parameter_invalid", id="list-description"
         ),
         pytest.param(
+            {"statement_descriptor": "<b>SHOP</b>"},
+            "statement_descriptor",
+            "parameter_invalid",
+            id="markup-descriptor",
+        ),
+        pytest.param(
             {"statement_descriptor": "x" * 23},
             "statement_descriptor",
             "parameter_invalid_string",

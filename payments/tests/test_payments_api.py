@@ -510,3 +510,10 @@ def test_a_suspended_merchant_cannot_take_money_but_can_refund_and_cancel(
     assert cancel.json()["status"] == "canceled"
     assert refund.status_code == 200
     assert Payment.objects.count() == 3
+
+
+def test_answers_carrying_a_client_secret_are_never_cached(pay, test_client):
+    created = pay(confirm=False)
+    read = test_client.get(f"/v1/payments/{created.json()['id']}")
+
+    assert created["Cache-Control"] == read["Cache-Control"] == "no-cache, no-store"
