@@ -15,7 +15,8 @@ from rest_framework import viewsets
 
 from gateway import idempotency
 from gateway.api.errors import InvalidRequestError, NotFoundError
-from gateway.api.pagination import CursorListPagination
+from gateway.api.filters import known_parameters
+from gateway.api.pagination import CursorListPagination, limit_param
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,12 @@ class ApiViewSet(viewsets.ViewSet):
         return serializer.validated_data
 
     def parse_query(self, serializer_class) -> dict:
-        return self.parse(serializer_class, data=self.request.query_params.dict())
+        """Validated query parameters. Unknown and empty ones, and a bad `limit`, get
+        the answers of every other list (`known_parameters`, `limit_param`)."""
+        params = self.request.query_params
+        known_parameters(params, *serializer_class().fields)
+        limit_param(self.request)
+        return self.parse(serializer_class, data=params.dict())
 
     def owned(self, queryset, pk: str, *, noun: str):
         """The caller's object in the caller's mode, or the same 404 as a missing id."""

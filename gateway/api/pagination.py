@@ -15,7 +15,9 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 
 
-def _limit(request) -> int:
+def limit_param(request) -> int:
+    """The `limit` asked for, or the default; a 400 `parameter_invalid_integer` for
+    anything but an integer from 1 to MAX_LIMIT."""
     raw = request.query_params.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
@@ -45,7 +47,7 @@ def _check_cursor(queryset, cursor: str, view, param: str) -> None:
 
 class CursorListPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
-        limit = _limit(request)
+        limit = limit_param(request)
         after = request.query_params.get("starting_after")
         before = request.query_params.get("ending_before")
         if after and before:

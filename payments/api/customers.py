@@ -7,7 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
+from gateway.api.common import CREATED_PARAMETERS
 from gateway.api.fields import MetadataField, StrictInputSerializer, UnixTimestampField
+from gateway.api.filters import CREATED, created_filter, known_parameters
 from payments import selectors, vault
 from payments.api.common import ListQueryInputSerializer, error_responses, referenced
 from payments.api.payment_methods import (
@@ -149,14 +151,15 @@ class CustomerViewSet(ApiViewSet):
 
     @extend_schema(
         operation_id="customers_list",
-        parameters=[ListQueryInputSerializer],
+        parameters=[ListQueryInputSerializer, *CREATED_PARAMETERS],
         responses={200: CustomerOutputSerializer(many=True), **error_responses(400)},
     )
     def list(self, request):
         """The merchant's customers in this mode, newest first."""
-        self.parse_query(ListQueryInputSerializer)
+        known_parameters(request.query_params, *CREATED)
         queryset = selectors.customer_list(merchant=self.merchant, livemode=self.livemode)
-        return self.paginated_response(queryset, CustomerOutputSerializer)
+        created = created_filter(request.query_params)
+        return self.paginated_response(queryset.filter(**created), CustomerOutputSerializer)
 
     @extend_schema(
         operation_id="customers_payment_methods_list",

@@ -1,4 +1,7 @@
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 
 from gateway.events import Event
 from payments import vault
@@ -398,3 +401,35 @@ def test_customer_payment_methods_lists_only_that_customers(test_client, merchan
     assert body["url"] == f"/v1/customers/{customer.id}/payment_methods"
     assert [pm["id"] for pm in body["data"]] == [mine[1].id, mine[0].id]
     assert body["has_more"] is False
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "code"),
+    [
+        ("/v1/customers", "limit=abc", "parameter_invalid_integer"),
+        ("/v1/customers", "limit=", "parameter_invalid_empty"),
+        ("/v1/customers", "limit=0", "parameter_invalid_integer"),
+        ("/v1/customers", "email=a@b.test", "parameter_unknown"),
+        ("/v1/customers/{customer}/payment_methods", "limit=abc", "parameter_invalid_integer"),
+        ("/v1/customers/{customer}/payment_methods", "type=", "parameter_invalid_empty"),
+        ("/v1/payment_methods", "customer={customer}&limit=101", "parameter_invalid_integer"),
+        ("/v1/payment_methods", "customer=", "parameter_invalid_empty"),
+    ],
+)
+def test_list_parameters_are_refused_as_every_list_refuses_them(test_client, path, query, code):
+    customer = test_client.post("/v1/customers", {}, format="json").json()["id"]
+
+    response = test_client.get(f"{path}?{query}".format(customer=customer))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+
+
+def test_customers_are_listed_by_creation_time(test_client):
+    with time_machine.travel(datetime(2026, 1, 1, tzinfo=UTC), tick=False):
+        old = test_client.post("/v1/customers", {}, format="json").json()
+    recent = test_client.post("/v1/customers", {}, format="json").json()
+
+    listed = test_client.get(f"/v1/customers?created[gt]={old['created']}").json()["data"]
+
+    assert [customer["id"] for customer in listed] == [recent["id"]]
