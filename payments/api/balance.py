@@ -8,7 +8,9 @@ from gateway.api.base import ApiViewSet
 from gateway.api.common import CREATED_PARAMETERS
 from gateway.api.fields import UnixTimestampField
 from gateway.api.filters import CREATED, choice_filter, created_filter, known_parameters
+from payments.api.common import referenced
 from payments.ledger import TransactionType, merchant_balances
+from payments.models import Payment, Refund
 from payments.selectors import balance_transaction_list
 
 
@@ -34,7 +36,7 @@ class BalanceTransactionSerializer(serializers.Serializer):
     type = serializers.CharField()
     source = serializers.CharField(source="source_id")
     status = serializers.SerializerMethodField()
-    description = serializers.CharField()
+    description = serializers.SerializerMethodField()
     created = UnixTimestampField(source="created_at")
 
     def get_object(self, txn) -> str:
@@ -42,6 +44,9 @@ class BalanceTransactionSerializer(serializers.Serializer):
 
     def get_amount(self, txn) -> int:
         return txn.net_minor + txn.fee_minor
+
+    def get_description(self, txn) -> str | None:
+        return txn.description or None  # as Stripe: null, not ""
 
     def get_status(self, txn) -> str:
         return "available" if txn.available_minor else "pending"
@@ -54,11 +59,13 @@ class BalanceViewSet(ApiViewSet):
     def retrieve(self, request):
         """Funds owed to the merchant per currency: available and pending."""
         balances = merchant_balances(merchant_id=self.merchant.id, livemode=self.livemode)
+        # As Stripe: each list names every currency the merchant has a balance in.
+        currencies = sorted({currency for amounts in balances.values() for currency in amounts})
 
         def amounts(bucket: str) -> list[dict]:
             return [
-                {"amount": amount, "currency": currency}
-                for currency, amount in sorted(balances[bucket].items())
+                {"amount": balances[bucket].get(currency, 0), "currency": currency}
+                for currency in currencies
             ]
 
         return Response(
@@ -72,6 +79,11 @@ class BalanceViewSet(ApiViewSet):
 
 
 class BalanceTransactionViewSet(ApiViewSet):
+    def _source(self, source: str) -> Payment | Refund:
+        """The payment or refund a `source` filter names: the caller's own, or a 400."""
+        model, noun = (Refund, "refund") if source.startswith("re_") else (Payment, "payment")
+        return referenced(self, model.objects, source, noun=noun, param="source")
+
     @extend_schema(responses=BalanceTransactionSerializer)
     def retrieve(self, request, pk=None):
         queryset = balance_transaction_list(merchant=self.merchant, livemode=self.livemode)
@@ -95,6 +107,6 @@ class BalanceTransactionViewSet(ApiViewSet):
         if txn_type := choice_filter(params, "type", TransactionType.values):
             filters["type"] = txn_type
         if source := params.get("source"):
-            filters["source_id"] = source
+            filters["source_id"] = self._source(source).id
         queryset = balance_transaction_list(merchant=self.merchant, livemode=self.livemode)
         return self.paginated_response(queryset.filter(**filters), BalanceTransactionSerializer)

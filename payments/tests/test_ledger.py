@@ -53,7 +53,7 @@ def test_capture_and_refund_postings_balance_and_feed_the_balance(pay, test_clie
     balance = test_client.get("/v1/balance").json()
     assert balance == {
         "object": "balance",
-        "available": [],
+        "available": [{"amount": 0, "currency": "usd"}],  # as Stripe: every currency
         "pending": [{"amount": 541, "currency": "usd"}],
         "livemode": False,
     }
@@ -62,9 +62,22 @@ def test_capture_and_refund_postings_balance_and_feed_the_balance(pay, test_clie
         ("refund", -400, 0, -400, refund["id"]),
         ("charge", 1000, 59, 941, payment_id),
     ]
-    assert listed[0]["object"] == "balance_transaction"
+    assert (listed[0]["object"], listed[0]["description"]) == ("balance_transaction", None)
     assert test_client.get(f"/v1/balance_transactions/{listed[1]['id']}").json() == listed[1]
+    by_source = test_client.get(f"/v1/balance_transactions?source={refund['id']}").json()
+    assert [t["id"] for t in by_source["data"]] == [listed[0]["id"]]
     call_command("ledger_check", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("source", ["pay_nope", "re_nope", "somebody's"])
+def test_a_source_filter_naming_nothing_of_the_callers_is_a_400(test_client, source):
+    response = test_client.get("/v1/balance_transactions", {"source": source})
+
+    assert response.status_code == 400
+    assert (response.json()["error"]["code"], response.json()["error"]["param"]) == (
+        "resource_missing",
+        "source",
+    )
 
 
 def test_jpy_amounts_are_whole_yen(pay, test_client, merchant):
