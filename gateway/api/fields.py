@@ -97,9 +97,12 @@ class CountryField(serializers.CharField):
     }
 )
 class MetadataField(serializers.Field):
-    """At most 50 string keys of up to 40 characters, string values of up to 500."""
+    """At most 50 string keys of up to 40 characters, string values of up to 500. An
+    empty string is none at all, as Stripe takes it (an update clears every key)."""
 
-    def to_internal_value(self, data) -> dict:
+    def to_internal_value(self, data) -> dict | None:
+        if data == "":
+            return None
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 "Metadata must be an object.", code="parameter_invalid"

@@ -246,10 +246,12 @@ def test_update_customer_metadata_follows_stripe_unset_rules(test_client, mercha
     # when
     one_key_removed = test_client.post(url, {"metadata": {"a": ""}}, format="json").json()
     all_removed = test_client.post(url, {"metadata": None}, format="json").json()
+    test_client.post(url, {"metadata": {"c": "3"}}, format="json")
+    emptied = test_client.post(url, {"metadata": ""}, format="json").json()
 
     # then
     assert one_key_removed["metadata"] == {"b": "2"}
-    assert all_removed["metadata"] == {}
+    assert all_removed["metadata"] == emptied["metadata"] == {}
 
 
 def test_update_customer_refuses_more_than_50_metadata_keys_after_merge(test_client, merchant):
