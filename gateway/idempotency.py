@@ -80,6 +80,14 @@ class IdempotencyKey(models.Model):
         return f"{self.key} ({self.status})"
 
 
+def idempotency_key_link() -> models.ForeignKey:
+    """The field linking an object to the claim of the request that made it, so that a
+    retry of that request finds it and resumes instead of making another."""
+    return models.ForeignKey(
+        IdempotencyKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+
 class IdempotentReplay(Exception):
     """The key already holds a final response: send it again and do nothing else."""
 

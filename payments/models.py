@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from gateway.fsm import StateMachineModel
+from gateway.idempotency import idempotency_key_link
 from gateway.ids import PrefixedIdField
 from payments.enums import (
     CancellationReason,
@@ -209,13 +210,7 @@ class Payment(StateMachineModel):
     cancellation_reason = models.CharField(
         max_length=24, choices=CancellationReason.choices, blank=True
     )
-    idempotency_key = models.ForeignKey(
-        "gateway.IdempotencyKey",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    idempotency_key = idempotency_key_link()
     created_at = models.DateTimeField(default=timezone.now)
     authorized_at = models.DateTimeField(null=True, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
@@ -372,13 +367,7 @@ class Refund(StateMachineModel):
     provider_reference = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=100, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    idempotency_key = models.ForeignKey(
-        "gateway.IdempotencyKey",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    idempotency_key = idempotency_key_link()
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MerchantScopedQuerySet.as_manager()

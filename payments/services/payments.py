@@ -620,10 +620,9 @@ def _awaits_customer(payment: Payment) -> bool:
 
 def payment_resume(payment: Payment) -> Payment:
     """Finish what a crashed or timed-out attempt left pending, then return the payment."""
-    from payments.services.resolution import operation_resolve
+    from payments.services.resolution import operations_finish
 
-    for operation in payment.operations.filter(status=OperationStatus.PENDING):
-        operation_resolve(operation)
+    operations_finish(payment.operations)
     payment.refresh_from_db()
     return payment
 

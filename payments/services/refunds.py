@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from gateway.events import event_emit
-from payments.enums import OperationKind, OperationStatus, PaymentStatus, RefundStatus
+from payments.enums import OperationKind, PaymentStatus, RefundStatus
 from payments.errors import AmountTooLarge, PaymentUnexpectedState
 from payments.ledger import Account, TransactionType, ledger_post
 from payments.models import Payment, ProviderOperation, Refund
@@ -132,9 +132,8 @@ def refund_create(
 
 def _refund_resume(refund: Refund) -> Refund:
     """Finish what an earlier attempt left pending, then return the refund."""
-    from payments.services.resolution import operation_resolve
+    from payments.services.resolution import operations_finish
 
-    for operation in refund.operations.filter(status=OperationStatus.PENDING):
-        operation_resolve(operation)
+    operations_finish(refund.operations)
     refund.refresh_from_db()
     return refund

@@ -60,6 +60,13 @@ def _reserve_another_attempt(operation: ProviderOperation) -> None:
         vault.audit_detokenize(operation)
 
 
+def operations_finish(operations) -> None:
+    """Resolve those of `operations` still pending: what a retry of the request that
+    reserved them (its first attempt died or answered 5xx) does before answering."""
+    for operation in operations.filter(status=OperationStatus.PENDING):
+        operation_resolve(operation)
+
+
 def operations_resolve_pending(*, older_than: timedelta | None = None) -> int:
     """Resolve every operation pending for longer than `older_than`; returns how many."""
     if older_than is None:
