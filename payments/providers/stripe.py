@@ -183,19 +183,35 @@ class StripeProvider:
 
     # --- calls --------------------------------------------------------------------------
 
-    def _call(self, send: Callable[[], object]) -> dict:
-        """Run one SDK call; transport and server failures become our exceptions."""
+    def _call(self, send: Callable[[], object], *, moves_money: bool = True) -> dict:
+        """Run one SDK call; transport and server failures become our exceptions.
+
+        A 5xx left after the SDK's retries, to a call that `moves_money` (confirm,
+        capture, cancel, refund), says nothing of what Stripe did: Stripe may have done
+        it and replays the 5xx under our key. Like a timeout, it leaves the operation
+        pending for the resolver, never failed (a retry elsewhere could charge twice).
+        A 409 (Stripe is still running a request with the key) is not an answer yet.
+        """
         try:
             response = send()
         except stripe.APIConnectionError as error:
             if _never_sent(error):
                 raise ProviderUnavailable("Stripe could not be reached") from None
             raise ProviderTimeout("Stripe did not answer in time") from None
+        except stripe.IdempotencyError as error:
+            if error.http_status == 409:
+                raise ProviderPending("Stripe is still running a request with this key") from None
+            raise
+        except stripe.APIError as error:
+            if moves_money:
+                raise ProviderTimeout(
+                    f"Stripe answered {error.http_status}: the outcome is unknown"
+                ) from None
+            raise ProviderUnavailable(f"Stripe refused the call ({error.http_status})") from None
         except (
             stripe.RateLimitError,
             stripe.AuthenticationError,
             stripe.PermissionError,
-            stripe.APIError,
         ) as error:
             raise ProviderUnavailable(
                 f"Stripe refused the call ({error.http_status} {error.code or ''})"
@@ -226,7 +242,8 @@ class StripeProvider:
             lambda: self._client.v1.payment_methods.create(
                 params={"type": "card", "card": card_params},
                 options={"idempotency_key": f"{key}-pm"},
-            )
+            ),
+            moves_money=False,
         )
         params = {
             "amount": request.amount_minor,
@@ -238,10 +255,11 @@ class StripeProvider:
         }
         if request.statement_descriptor:
             params["statement_descriptor_suffix"] = request.statement_descriptor
-        intent = self._call(
+        intent = self._call(  # unconfirmed: nothing is charged until confirm
             lambda: self._client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": f"{key}-pi"}
-            )
+            ),
+            moves_money=False,
         )
         return intent["id"]
 
@@ -346,12 +364,16 @@ class StripeProvider:
         return self._call(
             lambda: self._client.v1.payment_intents.retrieve(
                 reference, params={"expand": ["latest_charge"]}
-            )
+            ),
+            moves_money=False,
         )
 
     def _refunds(self, reference: str) -> list[dict]:
         listed = self._call(
-            lambda: self._client.v1.refunds.list(params={"payment_intent": reference, "limit": 100})
+            lambda: self._client.v1.refunds.list(
+                params={"payment_intent": reference, "limit": 100}
+            ),
+            moves_money=False,
         )
         return listed.get("data", [])
 

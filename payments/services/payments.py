@@ -305,7 +305,8 @@ def _authorize(operation: ProviderOperation, *, cvc: str | None, route: Route) -
                     return operation.payment
                 operation = following
                 continue
-        operation_apply(operation, result, apply_authorization)
+        if not operation_apply(operation, result, apply_authorization):
+            operation.payment.refresh_from_db()  # applied meanwhile by someone else
         return operation.payment
 
 
@@ -596,7 +597,13 @@ def payment_cancel(*, payment: Payment, reason: str = "") -> Payment:
             raise PaymentUnexpectedState(
                 f"This payment's status is {payment.status}; it can no longer be canceled."
             )
-        voidable = payment.status in (S.AUTHORIZED, S.IN_REVIEW) and payment.provider_reference
+        # A payment waiting on 3-D Secure is voided at its provider too: a challenge
+        # completed there later (Stripe's page) would otherwise still take the money.
+        voidable = payment.provider_reference and payment.status in (
+            S.AUTHORIZED,
+            S.IN_REVIEW,
+            S.REQUIRES_ACTION,
+        )
         if not voidable:
             payment.cancel(reason=reason)
             payment_save_and_emit(payment)

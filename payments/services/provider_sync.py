@@ -26,6 +26,7 @@ from payments.services.payments import (
 )
 from payments.services.provider_accounts import provider_for
 from payments.services.resolution import operation_resolve
+from payments.services.screening import holds_for_review, review_open
 
 logger = logging.getLogger(__name__)
 S = PaymentStatus
@@ -89,6 +90,8 @@ def _converge(payment: Payment, state: ProviderPaymentState) -> None:
             _record_capture(locked, amount_minor=min(amount, locked.amount_minor))
         elif state.status == "authorized" and locked.status in open_states:
             locked.authorize(provider_reference=state.reference)
+            if holds_for_review(locked):  # as apply_authorization: only authorized, held
+                locked.hold_for_review()
         elif state.status == "canceled" and locked.status in (*open_states, S.AUTHORIZED):
             locked.cancel()
         elif state.status == "failed" and locked.status in open_states:
@@ -100,3 +103,5 @@ def _converge(payment: Payment, state: ProviderPaymentState) -> None:
             return
         logger.info("Payment %s moved to %s by its provider", locked.id, locked.status)
         payment_save_and_emit(locked)
+        if locked.status == S.IN_REVIEW:
+            review_open(locked)

@@ -19,9 +19,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from time_machine import travel
 
+from fraud.models import FraudSettings, Review
 from payments import vault
 from payments.models import Payment, ProviderAccount
 from payments.services.provider_accounts import provider_for
+from payments.services.provider_sync import payment_sync
 from payments.services.resolution import operations_resolve_pending
 from payments.tests.fakes.servers import HANG, RESET, Reply
 
@@ -189,3 +191,134 @@ def test_a_webhook_settles_a_timed_out_authorization_by_asking_stripe(
     assert payment.operations.get().status == "succeeded"
     assert len(stripe_proxy.calls(*CONFIRM)) == 1
     assert payment.ledger_transactions.count() == 1
+
+
+SERVER_ERROR = Reply(500, {"error": {"type": "api_error", "message": "Something went wrong."}})
+
+
+def test_f_a_500_to_the_confirmation_is_no_answer_and_never_fails_over(
+    pay, add_account, stripe_proxy, fast_timeouts, settings
+):
+    # given Stripe before the simulator, and a confirmation Stripe answers with a 500
+    # (which it replays under the key whether or not it charged)
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    stripe, _ = add_account("stripe", api_base=stripe_proxy.server.url, priority=1)
+    add_account("simulator", priority=2)
+    stripe_proxy.script[CONFIRM] = [SERVER_ERROR]
+
+    # when
+    body = pay().json()
+
+    # then nothing is tried elsewhere: the resolver asks Stripe, and charges once
+    assert (body["status"], body["provider"]) == ("processing", "stripe")
+    payment = Payment.objects.get(pk=body["id"])
+    assert list(payment.operations.values_list("provider_account_id", "status")) == [
+        (stripe, "pending")
+    ]
+    assert _resolve() == 1
+    payment.refresh_from_db()
+    assert payment.status == "captured"
+    assert set(_confirm_keys(stripe_proxy)) == {f"{payment.id}-authorize"}
+
+
+def test_g_a_409_key_in_use_is_no_answer_yet(pay, stripe_proxy, stripe_account, settings):
+    # given Stripe still running a request under the confirmation's key
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    stripe_proxy.script[CONFIRM] = [
+        Reply(409, {"error": {"type": "idempotency_error", "message": "Request in progress."}})
+    ]
+
+    # when
+    body = pay(provider="stripe").json()
+
+    # then it is not taken for a failure: the resolver finishes it
+    assert body["status"] == "processing"
+    assert _resolve() == 1
+    assert Payment.objects.get(pk=body["id"]).status == "captured"
+
+
+def test_h_a_500_to_a_refund_leaves_it_pending_then_refunds_once(
+    pay, test_client, stripe_proxy, stripe_account, settings
+):
+    # given a captured payment, and a refund Stripe answers with a 500
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    payment = pay(provider="stripe", amount=5000).json()
+    stripe_proxy.script[("POST", "/v1/refunds")] = [SERVER_ERROR]
+
+    # when
+    refund = test_client.post(
+        f"/v1/payments/{payment['id']}/refund", {"amount": 2000}, format="json"
+    ).json()
+
+    # then the amount stays reserved (no second refund can take it) until Stripe is asked
+    assert refund["status"] == "pending"
+    assert test_client.get(f"/v1/payments/{payment['id']}").json()["amount_refunded"] == 2000
+    assert _resolve() == 1
+    assert test_client.get(f"/v1/refunds/{refund['id']}").json()["status"] == "succeeded"
+    reference = Payment.objects.get(pk=payment["id"]).provider_reference
+    client = provider_for(ProviderAccount.objects.get(pk=stripe_account))._client
+    listed = client.v1.refunds.list(params={"payment_intent": reference}).to_dict()["data"]
+    assert [r["amount"] for r in listed] == [2000]
+
+
+def _asks_for_3d_secure(request) -> Reply:
+    """Stripe's answer to a confirmation that needs the cardholder on its 3-D Secure page
+    (localstripe has none)."""
+    intent = request.path.split("/")[-2]
+    return Reply(
+        200,
+        {
+            "id": intent,
+            "object": "payment_intent",
+            "status": "requires_action",
+            "next_action": {
+                "type": "redirect_to_url",
+                "redirect_to_url": {"url": "https://hooks.stripe.test/3ds", "return_url": None},
+            },
+        },
+    )
+
+
+def test_i_canceling_a_payment_waiting_on_stripes_3d_secure_cancels_the_intent(
+    pay, test_client, stripe_proxy, stripe_account
+):
+    # given a payment sent to Stripe's 3-D Secure page
+    stripe_proxy.script[CONFIRM] = [_asks_for_3d_secure]
+    body = pay(provider="stripe", return_url="https://shop.test/back").json()
+    assert body["status"] == "requires_action"
+
+    # when the merchant cancels it
+    canceled = test_client.post(f"/v1/payments/{body['id']}/cancel", {}, format="json").json()
+
+    # then the PaymentIntent is canceled too: a challenge completed later takes nothing
+    assert canceled["status"] == "canceled"
+    reference = Payment.objects.get(pk=body["id"]).provider_reference
+    assert _intent(stripe_account, reference)["status"] == "canceled"
+
+
+def test_j_stripe_3d_secure_completed_on_a_payment_held_for_review_ends_in_review(
+    pay, merchant, stripe_proxy, stripe_account
+):
+    # given a payment screening holds for review, which Stripe sends to 3-D Secure
+    FraudSettings.objects.create(
+        merchant=merchant, three_d_secure_from=10, review_from=20, block_from=90
+    )
+    stripe_proxy.script[CONFIRM] = [_asks_for_3d_secure]
+    body = pay(
+        provider="stripe",
+        return_url="https://shop.test/back",
+        risk_context={"ip_address": "203.0.113.9", "ip_country": "DE"},  # 20 points
+    ).json()
+    assert (body["status"], body["risk"]["level"]) == ("requires_action", "review")
+    payment = Payment.objects.get(pk=body["id"])
+
+    # when the cardholder completes it at Stripe (which only authorizes: review first)
+    # and comes back
+    client = provider_for(ProviderAccount.objects.get(pk=stripe_account))._client
+    client.v1.payment_intents.confirm(payment.provider_reference)
+    payment = payment_sync(payment)
+
+    # then it waits in the review queue, uncaptured, as after any other authorization
+    assert (payment.status, payment.amount_received_minor) == ("in_review", 0)
+    assert Review.objects.get(payment_id=payment.id).status == "open"
+    assert _intent(stripe_account, payment.provider_reference)["status"] == "requires_capture"

@@ -127,8 +127,8 @@ class FaultProxy:
     """Forwards to `upstream` (localstripe) unless a scripted fault matches first.
 
     `script[(method, path_suffix)]` is a list of faults used one per matching request:
-    HANG, RESET, a Reply (answered without forwarding), or ("forward", delay) to
-    forward and then answer late.
+    HANG, RESET, a Reply (answered without forwarding), a function of the request
+    returning the Reply, or ("forward", delay) to forward and then answer late.
     """
 
     def __init__(self, upstream: str):
@@ -144,7 +144,7 @@ class FaultProxy:
                     reply = self._forward(request)
                     reply.delay = fault[1]
                     return reply
-                return fault
+                return fault(request) if callable(fault) else fault
         return self._forward(request)
 
     def _forward(self, request: Recorded) -> Reply:
