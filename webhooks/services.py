@@ -540,10 +540,17 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
                 last_error="",
             )
             if updated == len(ids):
-                attempts += [_attempt(sent, sent.claim.number) for sent in group]
-                outcomes += [metrics.SUCCEEDED] * len(group)
-            else:
-                superseded += group  # rare: redo these one by one
+                recorded = group
+            else:  # rare: a lease was lost; the rows this UPDATE took carry its `now`
+                mine = set(
+                    WebhookDelivery.objects.filter(pk__in=ids, completed_at=now).values_list(
+                        "pk", flat=True
+                    )
+                )
+                recorded = [sent for sent in group if sent.claim.delivery_id in mine]
+                superseded += [sent for sent in group if sent.claim.delivery_id not in mine]
+            attempts += [_attempt(sent, sent.claim.number) for sent in recorded]
+            outcomes += [metrics.SUCCEEDED] * len(recorded)
         failures = [sent for sent in sents if not sent.outcome.succeeded]
         for sent in failures:
             outcome = sent.outcome

@@ -9,16 +9,20 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from gateway.audit import AuditLog
 from gateway.events import Event
 from merchants.services import merchant_create
+from webhooks.delivery import Outcome
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
+    Sent,
     _claim,
+    _record,
     webhook_endpoint_deliver,
     webhook_event_dispatch,
     webhook_event_resend,
@@ -357,6 +361,30 @@ def test_a_resend_while_an_attempt_is_in_flight_sends_again_now(receiver, make_e
     assert [r.headers["webhook-id"] for r in receiver.requests] == [event.id]
     delivery = WebhookDelivery.objects.get(event=event)
     assert (delivery.status, delivery.schedule_step) == (DeliveryStatus.SUCCEEDED, 0)
+
+
+def test_a_success_counts_once_when_another_sender_took_part_of_the_batch(
+    receiver, make_endpoint, emit
+):
+    # given: two deliveries leased to one sender, one of which the sweeper handed on
+    endpoint = make_endpoint(receiver.url()).endpoint
+    for event in (emit(), emit()):
+        webhook_event_dispatch(event_id=event.id)
+    with transaction.atomic():
+        batch = _claim(endpoint_id=endpoint.id, token="sender-a", reclaim=False)
+    kept, lost = batch.claims
+    WebhookDelivery.objects.filter(pk=lost.delivery_id).update(claimed_by="sender-b")
+    now = timezone.now()
+    sents = [Sent(claim, now, int(now.timestamp()), Outcome(200, 5)) for claim in batch.claims]
+
+    # when: both sends succeeded
+    _record(batch, sents, token="sender-a", claim_next=False)
+
+    # then: the one still leased counts once, with one attempt row
+    delivery = WebhookDelivery.objects.get(pk=kept.delivery_id)
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.SUCCEEDED, 1)
+    assert WebhookAttempt.objects.filter(delivery_id=kept.delivery_id).count() == 1
+    assert WebhookDelivery.objects.get(pk=lost.delivery_id).attempt_count == 0
 
 
 def test_during_a_rotation_both_secrets_sign(
