@@ -560,6 +560,15 @@ def authorization_expires_at(payment: Payment):
     return payment.authorized_at + timedelta(days=settings.AUTHORIZATION_WINDOW_DAYS)
 
 
+def check_authorization_unexpired(payment: Payment) -> None:
+    """Before capturing: the authorization must still be within its window."""
+    if timezone.now() >= authorization_expires_at(payment):
+        raise PaymentUnexpectedState(
+            "The authorization has expired and can no longer be captured.",
+            code="charge_expired_for_capture",
+        )
+
+
 def payment_capture(*, payment: Payment, amount_minor: int | None = None) -> Payment:
     """Capture an authorized payment, all of it or less (the rest is released)."""
     with transaction.atomic():
@@ -575,11 +584,7 @@ def payment_capture(*, payment: Payment, amount_minor: int | None = None) -> Pay
                 f"The capture amount ({amount}) is greater than the amount capturable "
                 f"({payment.amount_capturable_minor})."
             )
-        if timezone.now() >= authorization_expires_at(payment):
-            raise PaymentUnexpectedState(
-                "The authorization has expired and can no longer be captured.",
-                code="charge_expired_for_capture",
-            )
+        check_authorization_unexpired(payment)
         operation = _reserve_exclusive(payment, kind=OperationKind.CAPTURE, amount_minor=amount)
     result = operation_call(operation)
     if result is not None:

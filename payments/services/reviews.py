@@ -20,6 +20,7 @@ from payments.services.payments import (
     _reserve_exclusive,
     apply_capture,
     apply_void,
+    check_authorization_unexpired,
     payment_save_and_emit,
 )
 from payments.services.screening import review_close
@@ -52,6 +53,7 @@ def payment_review_approve(*, payment: Payment, actor: str, reason: str) -> Paym
             payment_save_and_emit(payment)
             review_close(payment, status=ReviewStatus.APPROVED)
             return payment
+        check_authorization_unexpired(payment)
         operation = _reserve_exclusive(
             payment, kind=OperationKind.CAPTURE, amount_minor=payment.amount_capturable_minor
         )

@@ -1,13 +1,19 @@
 """Manual review: held payments are approved or rejected from the admin's review queue
 (Django test client), through services, audited, with events."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from fraud.models import FraudSettings, Review
 from gateway.audit import AuditLog
 from gateway.events import Event
+from payments.errors import PaymentUnexpectedState
 from payments.models import Payment
+from payments.services.payments import payments_expire_authorizations
+from payments.services.reviews import payment_review_approve
 from simulator.models import SimulatedCharge
 
 pytestmark = pytest.mark.django_db
@@ -155,18 +161,25 @@ def test_the_merchant_may_cancel_a_held_payment(held, test_client):
 
 
 def test_held_payments_expire_with_the_authorization_window(held, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from payments.services.payments import payments_expire_authorizations
-
     payment = held()
     Payment.objects.filter(pk=payment.pk).update(authorized_at=timezone.now() - timedelta(days=8))
 
     assert payments_expire_authorizations() == 1
     assert Payment.objects.get(pk=payment.pk).cancellation_reason == "expired"
     assert Review.objects.get(payment_id=payment.id).status == "canceled"
+
+
+def test_a_held_payment_past_its_authorization_window_is_not_captured_on_approval(held):
+    payment = held()
+    Payment.objects.filter(pk=payment.pk).update(authorized_at=timezone.now() - timedelta(days=8))
+
+    with pytest.raises(PaymentUnexpectedState) as refused:
+        payment_review_approve(payment=payment, actor="admin:alice", reason="Looks fine")
+
+    assert refused.value.code == "charge_expired_for_capture"
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_received_minor) == ("in_review", 0)
+    assert not AuditLog.objects.filter(action="payment.review_approved").exists()
 
 
 def test_the_payment_page_shows_the_assessment(staff_client, held):
