@@ -74,4 +74,10 @@ def operations_resolve_pending(*, older_than: timedelta | None = None) -> int:
     pending = ProviderOperation.objects.filter(
         status=OperationStatus.PENDING, created_at__lt=timezone.now() - older_than
     ).select_related("payment__payment_method", "provider_account")
-    return sum(operation_resolve(operation) for operation in pending.iterator(chunk_size=100))
+    resolved = 0
+    for operation in pending.iterator(chunk_size=100):
+        try:
+            resolved += operation_resolve(operation)
+        except Exception:  # one broken operation must not hold up every later one
+            logger.exception("Could not resolve %s; the next run tries again", operation)
+    return resolved

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gateway.idempotency import IdempotencyKey
 from payments.models import Payment
+from payments.services import resolution
 from payments.services.payments import payment_create
 from payments.services.resolution import operations_resolve_pending
 from payments.tasks import (
@@ -40,6 +41,31 @@ def test_a_timed_out_authorization_is_resolved_from_the_provider_once(pay):
     # one charge upstream, answered under the operation's key
     assert SimulatedCharge.objects.get().idempotency_key == payment.operations.get().idempotency_key
     call_command("ledger_check")
+
+
+def test_one_operation_that_cannot_be_resolved_does_not_hold_up_the_others(
+    pay, monkeypatch, caplog
+):
+    # given two lost answers, the first of which breaks its resolution
+    broken, fine = (pay(simulate="network_timeout").json()["id"] for _ in range(2))
+    resolve = resolution.operation_resolve
+
+    def resolve_or_break(operation):
+        if operation.payment_id == broken:
+            raise RuntimeError("unexpected")
+        return resolve(operation)
+
+    monkeypatch.setattr(resolution, "operation_resolve", resolve_or_break)
+
+    # when
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        resolved = operations_resolve_pending()
+
+    # then the other is resolved, and the failure is logged for the next run
+    assert resolved == 1
+    assert Payment.objects.get(pk=fine).status == "captured"
+    assert Payment.objects.get(pk=broken).status == "processing"
+    assert "Could not resolve" in caplog.text
 
 
 def test_a_retry_with_the_same_idempotency_row_resumes_the_first_attempt(pay, merchant):
