@@ -120,6 +120,8 @@ def checkout(request, payment_id: str):
 def authenticate(request, payment_id: str):
     """The 3-D Secure challenge: approve or fail, then back to the merchant."""
     payment = _payment(request, payment_id)
+    if payment.status == S.CREATED:
+        raise Http404("This payment has not been confirmed: there is nothing to authenticate.")
     if payment.status != S.REQUIRES_ACTION:
         if payment.status == S.CANCELED:
             return _page(

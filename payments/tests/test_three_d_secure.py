@@ -180,6 +180,17 @@ def test_a_refunded_payment_still_returns_as_succeeded(browser, challenged, test
     assert parse_qs(urlsplit(again["Location"]).query)["redirect_status"] == ["succeeded"]
 
 
+def test_an_unconfirmed_payment_has_no_challenge_page(browser, pay):
+    created = pay(confirm=False).json()
+
+    page = browser.get(
+        f"/hosted/payments/{created['id']}/authenticate?client_secret={created['client_secret']}"
+    )
+
+    assert page.status_code == 404
+    assert Payment.objects.get(pk=created["id"]).status == "created"
+
+
 def test_the_challenge_needs_the_client_secret(browser, challenged, pay):
     payment = challenged()
     other = challenged()
