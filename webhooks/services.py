@@ -11,6 +11,7 @@ once; receivers de-duplicate on it).
 
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -602,13 +603,18 @@ def _record(batch: Batch, sents: list[Sent], *, token: str, claim_next: bool) ->
                 WebhookEndpoint.objects.filter(pk=batch.endpoint_id).update(failing_since=None)
         elif failures:
             _endpoint_failed(batch.endpoint_id, now=now)
-        soon = [delay for delay in retries if delay <= COUNTDOWN_MAX_SECONDS]
-        if soon:
-            transaction.on_commit(
-                lambda: webhook_endpoint_deliver_task.apply_async(
-                    (batch.endpoint_id,), countdown=min(soon)
+        # A wake-up for each retry's time, to the tenth of a second (each has its own
+        # jitter; one woken early would find the later ones not yet due and leave them
+        # to the sweeper, a minute later).
+        for countdown in sorted({math.ceil(delay * 10) / 10 for delay in retries}):
+            if countdown <= COUNTDOWN_MAX_SECONDS:
+                transaction.on_commit(
+                    partial(
+                        webhook_endpoint_deliver_task.apply_async,
+                        (batch.endpoint_id,),
+                        countdown=countdown,
+                    )
                 )
-            )
         if not claim_next:
             return None
         return _claim(endpoint_id=batch.endpoint_id, token=token, reclaim=False)

@@ -16,6 +16,7 @@ from standardwebhooks import Webhook
 from gateway.audit import AuditLog
 from gateway.events import Event
 from merchants.services import merchant_create
+from webhooks import schedule
 from webhooks.delivery import Outcome
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -28,6 +29,7 @@ from webhooks.services import (
     webhook_event_resend,
     webhooks_sweep,
 )
+from webhooks.tasks import webhook_endpoint_deliver_task
 from webhooks.tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db
@@ -404,3 +406,31 @@ def test_during_a_rotation_both_secrets_sign(
     assert len(received.headers["webhook-signature"].split(" ")) == 2
     _verified(received, created["secret"])
     _verified(received, rotated["secret"])
+
+
+def test_each_retry_gets_a_wake_up_at_its_own_time(
+    receiver, make_endpoint, emit, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: a batch of two sends that failed, whose jittered retry delays differ
+    endpoint = make_endpoint(receiver.url()).endpoint
+    for event in (emit(), emit()):
+        webhook_event_dispatch(event_id=event.id)
+    with transaction.atomic():
+        batch = _claim(endpoint_id=endpoint.id, token="sender", reclaim=False)
+    now = timezone.now()
+    sents = [Sent(claim, now, int(now.timestamp()), Outcome(500, 5)) for claim in batch.claims]
+    delays = iter([3.04, 3.31])
+    monkeypatch.setattr(schedule, "delay_after_failure", lambda step, retry_after: next(delays))
+    woken = []
+    monkeypatch.setattr(
+        webhook_endpoint_deliver_task,
+        "apply_async",
+        lambda args, countdown: woken.append(countdown),
+    )
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        _record(batch, sents, token="sender", claim_next=False)
+
+    # then: neither is left for the sweeper
+    assert sorted(woken) == [3.1, 3.4]
