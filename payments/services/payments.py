@@ -62,12 +62,12 @@ from payments.services.screening import (
 S = PaymentStatus
 
 
-def _emit(payment: Payment, *, status: str) -> None:
-    """Emit `payment.<status>`; the payment is counted under `status` (metrics) once
-    the change commits."""
+def _emit(payment: Payment, *, status: str, snapshot: dict | None = None) -> None:
+    """Emit `payment.<status>` (with the payment as it is, unless `snapshot` says how
+    it was); the payment is counted under `status` (metrics) once the change commits."""
     event_emit(
         type=f"payment.{status}",
-        snapshot=payment_snapshot(payment),
+        snapshot=snapshot or payment_snapshot(payment),
         merchant_id=payment.merchant_id,
         livemode=payment.livemode,
     )
@@ -451,7 +451,11 @@ def payment_create(
         if inline_method is not None:
             inline_method.save(force_insert=True)
         payment.save(force_insert=True)
-        _emit(payment, status=S.CREATED)
+        # The row is written as its authorization begins (processing, on the account
+        # routing chose); `payment.created` shows it as created, before any answer.
+        _emit(
+            payment, status=S.CREATED, snapshot={**payment_snapshot(payment), "status": S.CREATED}
+        )
         operation = (
             _reserve_screened_authorization(payment, screening, usable=usable)
             if screening is not None

@@ -117,3 +117,13 @@ def test_events_are_scoped_to_merchant_and_mode(pay, client_for, keys):
     pay()
 
     assert client_for(keys["live_secret"]).get("/v1/events").json()["data"] == []
+
+
+def test_payment_created_shows_the_payment_as_created(pay, test_client):
+    payment = pay().json()
+
+    created = test_client.get(f"/v1/events?type=payment.created&object={payment['id']}").json()
+
+    snapshot = created["data"][0]["data"]["object"]
+    assert (snapshot["status"], snapshot["amount_received"]) == ("created", 0)
+    assert payment["status"] == "captured"
