@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from gateway.audit import AuditLog
+from merchants.services import merchant_create
 from webhooks.enums import DeliveryStatus
 from webhooks.models import WebhookDelivery
 
@@ -69,6 +70,16 @@ def test_a_payments_admin_page_shows_the_deliveries_of_its_events(
 def test_resend_event_refuses_unknown_ids():
     with pytest.raises(CommandError):
         call_command("resend_event", "evt_nothere", stdout=io.StringIO())
+
+
+def test_resend_event_names_another_merchants_endpoint_as_such(receiver, make_endpoint, emit):
+    other, _ = merchant_create(name="Other Shop", email="ops@other.test", actor="test")
+    theirs = make_endpoint(receiver.url(), owner=other).endpoint
+    event = emit()
+
+    with pytest.raises(CommandError, match=r"not an endpoint of .* merchant in test mode"):
+        call_command("resend_event", event.id, "--endpoint", theirs.id, stdout=io.StringIO())
+    assert not WebhookDelivery.objects.exists()
 
 
 @pytest.fixture

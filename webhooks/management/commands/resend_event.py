@@ -30,6 +30,11 @@ class Command(BaseCommand):
             target = WebhookEndpoint.objects.live().filter(pk=endpoint).first()
             if target is None:
                 raise CommandError(f"No such webhook endpoint: {endpoint}")
+            if (target.merchant_id, target.livemode) != (found.merchant_id, found.livemode):
+                mode = "live" if found.livemode else "test"
+                raise CommandError(
+                    f"{endpoint} is not an endpoint of {found.id}'s merchant in {mode} mode."
+                )
         try:
             deliveries = webhook_event_resend(
                 event=found, endpoint=target, actor="cli", reason=reason
