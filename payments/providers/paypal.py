@@ -161,7 +161,19 @@ class PayPalProvider:
     def __repr__(self) -> str:
         return "PayPalProvider()"
 
-    def _send(self, method: str, path: str, body: dict | None = None, request_id: str = ""):
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        request_id: str = "",
+        *,
+        moves_money: bool = False,
+    ):
+        """One call. A 5xx to a call that `moves_money` (a capture, a refund) says nothing
+        of what PayPal did: PayPal asks for a retry under the same PayPal-Request-Id, so
+        like a timeout it leaves the operation pending for the resolver, never failed
+        (a new refund would refund twice)."""
         try:  # the OAuth token first (cached): failing here, nothing was sent
             self._api.headers()
         except (requests.exceptions.RequestException, paypal_errors.ConnectionError) as error:
@@ -187,6 +199,8 @@ class PayPalProvider:
             raise
         except paypal_errors.ConnectionError as error:  # 5xx, 3xx, anything unexpected
             status = getattr(error.response, "status_code", "?")
+            if moves_money:
+                raise ProviderTimeout(f"PayPal answered {status}: the outcome is unknown") from None
             raise ProviderUnavailable(f"PayPal failed the call ({status})") from None
 
     @staticmethod
@@ -254,7 +268,11 @@ class PayPalProvider:
     def capture(self, *, idempotency_key, reference, amount_minor, currency) -> ProviderResult:
         try:
             order = self._send(
-                "POST", f"v2/checkout/orders/{reference}/capture", {}, request_id=idempotency_key
+                "POST",
+                f"v2/checkout/orders/{reference}/capture",
+                {},
+                request_id=idempotency_key,
+                moves_money=True,
             )
         except paypal_errors.ClientError as error:
             return self._rejected(error, reference)
@@ -287,6 +305,7 @@ class PayPalProvider:
                 f"v2/payments/captures/{captures[0]['id']}/refund",
                 {"amount": _money(amount_minor, currency)},
                 request_id=idempotency_key,
+                moves_money=True,
             )
         except paypal_errors.ClientError as error:
             return self._rejected(error)

@@ -15,7 +15,7 @@ from payments.hosted import provider_return_url
 from payments.models import Payment, ProviderEvent
 from payments.providers import paypal as paypal_adapter
 from payments.services.resolution import operations_resolve_pending
-from payments.tests.fakes.servers import HANG
+from payments.tests.fakes.servers import HANG, Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -232,6 +232,53 @@ def test_refund_goes_to_the_orders_capture(pay_with_paypal, fake_paypal, client,
     assert call.headers["paypal-request-id"] == f"{refund.json()['id']}-refund"
     assert call.json() == {"amount": {"currency_code": "USD", "value": "0.50"}}
     assert Payment.objects.get(pk=payment_id).status == "partially_refunded"
+
+
+SERVER_ERROR = Reply(500, {"name": "INTERNAL_SERVER_ERROR"})
+
+
+def _resolve_later() -> int:
+    with travel(timezone.now() + timedelta(minutes=2)):
+        return operations_resolve_pending()
+
+
+def test_a_500_to_a_refund_leaves_it_pending_then_refunds_once(
+    pay_with_paypal, fake_paypal, client, test_client
+):
+    # given a captured order, and a refund PayPal answers with a 500 (it may have refunded)
+    payment_id = pay_with_paypal().json()["id"]
+    fake_paypal.approve(_order_id(payment_id))
+    _back_from_paypal(client, payment_id)
+    fake_paypal.faults[("POST", "/refund")] = [SERVER_ERROR]
+
+    # when
+    refund = test_client.post(f"/v1/payments/{payment_id}/refund", {"amount": 50}, format="json")
+
+    # then it waits for the resolver, which asks again under the same PayPal-Request-Id
+    assert refund.json()["status"] == "pending"
+    assert _resolve_later() == 1
+    assert test_client.get(f"/v1/refunds/{refund.json()['id']}").json()["status"] == "succeeded"
+    keys = {call.headers["paypal-request-id"] for call in fake_paypal.calls("POST", "/refund")}
+    assert keys == {f"{refund.json()['id']}-refund"}
+
+
+def test_a_500_to_the_capture_keeps_the_payment_from_being_canceled_until_resolved(
+    pay_with_paypal, fake_paypal, client, test_client
+):
+    # given an approved order whose capture PayPal answers with a 500
+    payment_id = pay_with_paypal().json()["id"]
+    fake_paypal.approve(_order_id(payment_id))
+    fake_paypal.faults[("POST", "/capture")] = [SERVER_ERROR]
+    _back_from_paypal(client, payment_id)
+
+    # when the merchant tries to cancel it meanwhile
+    canceled = test_client.post(f"/v1/payments/{payment_id}/cancel", {}, format="json")
+
+    # then the capture is not taken for failed: the cancel is refused, the resolver captures
+    assert canceled.status_code == 400
+    assert Payment.objects.get(pk=payment_id).status == "processing"
+    assert _resolve_later() == 1
+    assert Payment.objects.get(pk=payment_id).status == "captured"
 
 
 def test_a_payment_awaiting_approval_can_be_canceled(pay_with_paypal, test_client):
