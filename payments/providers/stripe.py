@@ -37,6 +37,7 @@ from payments.providers.base import (
     ProviderWebhookEvent,
     WebhookInvalid,
 )
+from payments.providers.stripe_units import NotInStripeUnits, from_stripe, to_stripe
 
 # Stripe decline codes we pass on as they are; any other becomes generic_decline.
 _DECLINE_CODES = {
@@ -112,12 +113,14 @@ def _charge(intent: dict) -> dict:
 
 
 def _amount_captured(intent: dict) -> int:
-    if intent.get("amount_received") is not None:
-        return intent["amount_received"]
-    charge = _charge(intent)
-    if charge.get("amount_captured") is not None:
-        return charge["amount_captured"]
-    return charge.get("amount", intent.get("amount", 0))
+    """In ISO minor units."""
+    amount = intent.get("amount_received")
+    if amount is None:
+        charge = _charge(intent)
+        amount = charge.get("amount_captured")
+        if amount is None:
+            amount = charge.get("amount", intent.get("amount", 0))
+    return from_stripe(amount, intent["currency"])
 
 
 def _redirect_url(intent: dict) -> str:
@@ -219,13 +222,17 @@ class StripeProvider:
         return response.to_dict() if hasattr(response, "to_dict") else response
 
     @staticmethod
-    def _failed(error: stripe.StripeError, reference: str = "") -> ProviderResult:
-        """A request Stripe rejected (400, 404, idempotency): nothing happened."""
+    def _failed(
+        error: stripe.StripeError | NotInStripeUnits, reference: str = ""
+    ) -> ProviderResult:
+        """A request Stripe rejected (400, 404, idempotency), or one it could not take
+        (an amount its units cannot express): nothing happened."""
+        message = getattr(error, "user_message", None) or str(error)
         return ProviderResult(
             Outcome.FAILED,
             reference,
             "processing_error",
-            (error.user_message or "The provider rejected the request.")[:300],
+            (message or "The provider rejected the request.")[:300],
         )
 
     def _intent_for(self, request: AuthorizationRequest) -> str:
@@ -246,7 +253,7 @@ class StripeProvider:
             moves_money=False,
         )
         params = {
-            "amount": request.amount_minor,
+            "amount": to_stripe(request.amount_minor, request.currency),
             "currency": request.currency,
             "payment_method": method["id"],
             "payment_method_types": ["card"],
@@ -268,7 +275,7 @@ class StripeProvider:
         data (authorize() then reports the decline under the same keys)."""
         try:
             return self._intent_for(request)
-        except (stripe.CardError, stripe.InvalidRequestError):
+        except (stripe.CardError, stripe.InvalidRequestError, NotInStripeUnits):
             return ""
 
     def authorize(self, request: AuthorizationRequest) -> ProviderResult:
@@ -293,7 +300,7 @@ class StripeProvider:
             )
         except stripe.CardError as error:
             return _declined(error, reference)
-        except stripe.StripeError as error:
+        except (stripe.StripeError, NotInStripeUnits) as error:
             return self._failed(error, reference)
         result = _authorization_result(intent)
         if result is None:  # unconfirmed after a confirmation: Stripe lost it
@@ -305,11 +312,11 @@ class StripeProvider:
             intent = self._call(
                 lambda: self._client.v1.payment_intents.capture(
                     reference,
-                    params={"amount_to_capture": amount_minor},
+                    params={"amount_to_capture": to_stripe(amount_minor, currency)},
                     options={"idempotency_key": idempotency_key},
                 )
             )
-        except stripe.StripeError as error:
+        except (stripe.StripeError, NotInStripeUnits) as error:
             return self._failed(error, reference)
         if intent["status"] != "succeeded":
             return ProviderResult(Outcome.FAILED, reference, "processing_error", "Not captured.")
@@ -334,13 +341,13 @@ class StripeProvider:
                 lambda: self._client.v1.refunds.create(
                     params={
                         "payment_intent": reference,
-                        "amount": amount_minor,
+                        "amount": to_stripe(amount_minor, currency),
                         "metadata": {_OPERATION_METADATA: idempotency_key},
                     },
                     options={"idempotency_key": idempotency_key},
                 )
             )
-        except stripe.StripeError as error:
+        except (stripe.StripeError, NotInStripeUnits) as error:
             return self._failed(error)
         return self._refund_result(refund)
 
@@ -435,7 +442,7 @@ class StripeProvider:
                     status={"succeeded": "succeeded", "failed": "failed"}.get(
                         refund.get("status"), "pending"
                     ),
-                    amount_minor=refund.get("amount") or 0,
+                    amount_minor=from_stripe(refund.get("amount") or 0, refund["currency"]),
                     idempotency_key=(refund.get("metadata") or {}).get(_OPERATION_METADATA, ""),
                 )
                 for refund in refunds

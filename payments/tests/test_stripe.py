@@ -1,5 +1,7 @@
 """The Stripe adapter end to end through the API, against localstripe on loopback."""
 
+from urllib.parse import parse_qs
+
 import pytest
 import stripe
 from django.core.management import call_command
@@ -134,7 +136,42 @@ def test_the_stripe_client_is_configured_deliberately(add_account, localstripe_u
 @pytest.mark.parametrize("expanded", [True, False])
 def test_latest_charge_is_accepted_expanded_or_as_an_id(expanded):
     charge = {"id": "ch_1", "amount": 900, "amount_captured": 700}
-    intent = {"id": "pi_1", "amount": 900, "latest_charge": charge if expanded else "ch_1"}
+    intent = {
+        "id": "pi_1",
+        "amount": 900,
+        "currency": "usd",
+        "latest_charge": charge if expanded else "ch_1",
+    }
 
     assert _amount_captured(intent) == (700 if expanded else 900)
     assert _amount_captured({**intent, "amount_received": 800}) == 800
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "sent"),
+    [(500, "isk", 50000), (1000, "mga", 10), (1000, "jpy", 1000), (1230, "kwd", 1230)],
+    ids=["isk-two-decimals-at-stripe", "mga-whole-units-at-stripe", "jpy", "kwd"],
+)
+def test_amounts_go_to_stripe_in_its_units_and_come_back_in_ours(
+    pay, stripe_proxy, add_account, amount, currency, sent
+):
+    add_account("stripe", api_base=stripe_proxy.server.url)
+
+    body = pay(provider="stripe", amount=amount, currency=currency).json()
+
+    (created,) = stripe_proxy.calls("POST", "/v1/payment_intents")
+    assert parse_qs(created.body.decode())["amount"] == [str(sent)]
+    assert (body["status"], body["amount_received"]) == ("captured", amount)
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(1050, "mga"), (1005, "kwd")])
+def test_an_amount_stripe_cannot_express_fails_before_reaching_it(
+    pay, stripe_proxy, add_account, amount, currency
+):
+    add_account("stripe", api_base=stripe_proxy.server.url)
+
+    response = pay(provider="stripe", amount=amount, currency=currency)
+
+    assert response.status_code == 402
+    assert response.json()["error"]["code"] == "processing_error"
+    assert stripe_proxy.calls("POST", "/v1/payment_intents") == []
