@@ -51,6 +51,23 @@ class FraudSettingsAdmin(admin.ModelAdmin):
     raw_id_fields = ["merchant"]
     inlines = [RuleSettingInline]
 
+    def save_related(self, request, form, formsets, change) -> None:
+        """Audit the change (who, and each value before and after) with the rules'."""
+        super().save_related(request, form, formsets, change)
+        changed = {
+            name: [form.initial.get(name), form.cleaned_data[name]] for name in form.changed_data
+        }
+        rules = [
+            {"rule": rule.instance.rule, "changed": rule.changed_data}
+            for formset in formsets
+            for rule in formset.forms
+            if rule.has_changed()
+        ]
+        if changed or rules:
+            services.fraud_settings_audit(
+                settings=form.instance, actor=admin_actor(request), changed=changed, rules=rules
+            )
+
 
 class BlocklistItemForm(forms.ModelForm):
     class Meta:

@@ -363,6 +363,24 @@ def blocklist_item_create(
     return item
 
 
+def fraud_settings_audit(*, settings, actor: str, changed: dict, rules: list[dict]) -> None:
+    """Record who changed a merchant's screening and how: each setting's value before
+    and after, and which fields of which rules (admin edits; call in their transaction)."""
+    audit_record(
+        actor=actor,
+        action="fraud_settings.changed",
+        obj=settings,
+        merchant_id=settings.merchant_id,
+        data={
+            "changed": {
+                name: [getattr(value, "pk", value) for value in values]
+                for name, values in changed.items()
+            },
+            "rules": rules,
+        },
+    )
+
+
 @transaction.atomic
 def blocklist_item_delete(*, item: BlocklistItem, actor: str) -> None:
     """Remove a value from the blocklist (audited)."""

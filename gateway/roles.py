@@ -11,10 +11,11 @@ ROLES = ("support", "finance", "admin")
 
 # Staff accounts, groups and sessions: only `admin` sees them.
 _STAFF_APPS = ("auth", "sessions")
-# Beyond viewing everything else: the change/add permissions each role holds, by app.
-# Finer limits (support refunds up to a limit) are checked by the services.
+# Beyond viewing everything else: the change/add permissions each role holds, by app
+# or by one model of an app (support reviews held payments but does not tune
+# screening). Finer limits (support refunds up to a limit) are checked by the services.
 _ROLE_GRANTS = {
-    "support": {"payments": ("change",), "webhooks": ("change",), "fraud": ("change",)},
+    "support": {"payments": ("change",), "webhooks": ("change",), "fraud.review": ("change",)},
     "finance": {"reconciliation": ("add", "change"), "payments": ("change",)},
 }
 
@@ -23,15 +24,17 @@ def role_permissions(role: str):
     if role == "admin":
         return Permission.objects.all()
     grants = _ROLE_GRANTS.get(role, {})
-    wanted = [
+
+    def granted(p: Permission) -> tuple[str, ...]:
+        app, model = p.content_type.app_label, p.content_type.model
+        return grants.get(app, ()) + grants.get(f"{app}.{model}", ())
+
+    return [
         p
         for p in Permission.objects.select_related("content_type")
         if (p.codename.startswith("view_") and p.content_type.app_label not in _STAFF_APPS)
-        or any(
-            p.codename.startswith(f"{verb}_") for verb in grants.get(p.content_type.app_label, ())
-        )
+        or any(p.codename.startswith(f"{verb}_") for verb in granted(p))
     ]
-    return wanted
 
 
 def sync_role_permissions(*, app_config=None, **kwargs) -> None:

@@ -2,6 +2,7 @@
 the audited service, assessments read-only."""
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 from fraud.models import BlocklistItem, FraudSettings
 from gateway.audit import AuditLog
@@ -30,6 +31,41 @@ def test_settings_with_rule_weights_are_edited_in_the_admin(staff_client, mercha
     assert (settings.three_d_secure_from, settings.block_from) == (20, 60)
     rule = settings.rules.get()
     assert (rule.rule, rule.is_enabled, rule.weight) == ("velocity_card", False, 50)
+    audit = AuditLog.objects.get(action="fraud_settings.changed")
+    assert (audit.actor, audit.merchant_id) == ("admin:alice", merchant.pk)
+    assert audit.data["changed"]["block_from"][1] == 60
+    assert audit.data["rules"] == [
+        {"rule": "velocity_card", "changed": ["rule", "is_enabled", "weight"]}
+    ]
+
+
+def test_turning_screening_off_is_audited_with_the_value_before(staff_client, merchant):
+    settings = FraudSettings.objects.create(merchant=merchant)
+    form = {
+        "merchant": merchant.pk,
+        "three_d_secure_from": settings.three_d_secure_from,
+        "review_from": settings.review_from,
+        "block_from": settings.block_from,
+        "rules-TOTAL_FORMS": 0,
+        "rules-INITIAL_FORMS": 0,
+    }  # is_enabled left out: unchecked
+
+    staff_client.post(f"/admin/fraud/fraudsettings/{settings.pk}/change/", form)
+
+    assert FraudSettings.objects.get().is_enabled is False
+    audit = AuditLog.objects.get(action="fraud_settings.changed")
+    assert audit.data["changed"] == {"is_enabled": [True, False]}
+
+
+@pytest.mark.parametrize(("role", "may_change"), [("support", False), ("admin", True)])
+def test_only_the_admin_group_tunes_screening_while_support_reviews(client, role, may_change):
+    user = User.objects.create_user(role, password="a-long-enough-password", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+
+    assert user.has_perm("fraud.change_fraudsettings") is may_change
+    assert user.has_perm("fraud.change_blocklistitem") is may_change
+    assert user.has_perm("fraud.change_review")
+    assert user.has_perm("fraud.view_fraudsettings")
 
 
 def test_thresholds_must_be_in_order(staff_client, merchant):

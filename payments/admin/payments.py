@@ -6,7 +6,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fraud.admin import FraudAssessmentPanel, review_queue_admin
@@ -96,17 +95,14 @@ def _cancel(payment, *, actor, reason, user):
 
 
 def _refund_limit_for(user) -> int | None:
-    """Support staff refund up to SUPPORT_REFUND_LIMIT_MINOR; finance and admin without."""
+    """Support staff refund up to SUPPORT_REFUND_LIMIT_MINOR of a payment in all;
+    finance and admin without limit."""
     if user.is_superuser or user.groups.filter(name__in=["admin", "finance"]).exists():
         return None
     return settings.SUPPORT_REFUND_LIMIT_MINOR
 
 
 def _refund(payment, *, actor, reason, user, amount=None):
-    limit = _refund_limit_for(user)
-    wanted = amount or payment.amount_refundable_minor
-    if limit is not None and wanted > limit:
-        raise ValidationError(f"refunds above {limit} (minor units) need finance or admin")
     return _audited(
         payment,
         action="refund",
@@ -114,7 +110,10 @@ def _refund(payment, *, actor, reason, user, amount=None):
         reason=reason,
         amount=amount,
         call=lambda: refund_create(
-            payment=payment, amount_minor=amount, reason="requested_by_customer"
+            payment=payment,
+            amount_minor=amount,
+            reason="requested_by_customer",
+            refunded_limit_minor=_refund_limit_for(user),
         ),
     )
 

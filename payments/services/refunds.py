@@ -18,6 +18,11 @@ from payments.representations import refund_snapshot
 from payments.services.operations import operation_apply, operation_call, operation_reserve
 from payments.services.payments import payment_save_and_emit
 
+
+class RefundLimitExceeded(ValueError):
+    """The caller may not refund that much of the payment in all."""
+
+
 # A fully refunded payment is still a captured one with nothing left to refund: asking
 # for more is `amount_too_large`, the same answer it gets while its last refunds are
 # still pending, not a state error.
@@ -71,6 +76,7 @@ def refund_create(
     reason: str = "",
     metadata: dict | None = None,
     idempotency_key=None,
+    refunded_limit_minor: int | None = None,
 ) -> Refund:
     """Refund all that is left of a captured payment, or part of it.
 
@@ -78,7 +84,9 @@ def refund_create(
     `payment.partially_refunded` (and a ledger posting), or `refund.failed`.
     A provider timeout leaves the refund `pending` for the resolver. A repeat under
     the same Idempotency-Key (its first attempt died, or answered 5xx) resumes the
-    refund that attempt made instead of making another.
+    refund that attempt made instead of making another. `refunded_limit_minor` caps
+    what the payment may have refunded in all once this refund is counted (a staff
+    role's limit), checked under the payment's lock.
     """
     if idempotency_key is not None:
         earlier = Refund.objects.filter(idempotency_key=idempotency_key).first()
@@ -102,6 +110,12 @@ def refund_create(
             raise AmountTooLarge(
                 f"The refund amount ({amount}) is greater than what remains refundable on "
                 f"the payment ({refundable})."
+            )
+        refunded = payment.amount_refunded_minor + amount
+        if refunded_limit_minor is not None and refunded > refunded_limit_minor:
+            raise RefundLimitExceeded(
+                f"This would refund {refunded} of the payment in all, above the "
+                f"{refunded_limit_minor} you may refund."
             )
         refund = Refund(
             merchant_id=payment.merchant_id,

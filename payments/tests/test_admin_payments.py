@@ -100,10 +100,14 @@ def test_support_refunds_only_up_to_its_limit(client, pay, settings):
 
     refused = _act(staff, "refund", payment_id, reason="too much", amount=600)
     _act(staff, "refund", payment_id, reason="fine", amount=400)
+    refused_in_all = _act(staff, "refund", payment_id, reason="a bit more", amount=200)
 
+    # the limit holds for the payment in all, not for each refund
     assert Payment.objects.get(pk=payment_id).amount_refunded_minor == 400
-    assert b"refunds above 500 (minor units) need finance or admin" in refused.content
+    assert b"This would refund 600 of the payment in all, above the 500" in refused.content
+    assert b"This would refund 600 of the payment in all" in refused_in_all.content
     assert b"[&#x27;" not in refused.content  # the message, not a list's repr
+    assert AuditLog.objects.filter(action="payment.refund.refused").count() == 2
 
 
 @pytest.mark.parametrize("amount", ["5.00", "5.0", "5,00", "0", "-5", "1e3"])
