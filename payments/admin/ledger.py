@@ -1,9 +1,13 @@
 """Ledger and events in the admin: read-only, as the database itself enforces."""
 
+import json
+
 from django.contrib import admin
+from django.utils.html import format_html
 
 from gateway.admin import ReadOnlyAdmin
 from gateway.events import Event
+from gateway.masking import without_client_secrets
 from payments.ledger import LedgerEntry, LedgerTransaction
 
 
@@ -41,3 +45,12 @@ class EventAdmin(ReadOnlyAdmin):
     list_filter = ["type", "livemode"]
     search_fields = ["id", "object_id", "merchant__id", "request_id"]
     list_select_related = ["merchant"]
+    exclude = ["data"]
+    readonly_fields = ["data_shown"]
+
+    @admin.display(description="data")
+    def data_shown(self, event: Event) -> str:
+        return format_html(
+            "<pre>{}</pre>",
+            json.dumps(without_client_secrets(event.data), indent=2, ensure_ascii=False),
+        )

@@ -2,6 +2,8 @@
 capture / cancel / refund actions that go through the API's services, asking for a
 reason and auditing who asked for what and why before anything moves."""
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -14,6 +16,7 @@ from gateway.admin import ReadOnlyAdmin
 from gateway.admin_actions import reason_action
 from gateway.audit import AuditLog, audit_record
 from gateway.events import Event
+from gateway.masking import without_client_secrets
 from gateway.money import Money
 from gateway.timeline import event_rows
 from payments.models import Payment, ProviderOperation, Refund
@@ -138,8 +141,12 @@ class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
     list_select_related = ["merchant"]
     date_hierarchy = "created_at"
     change_form_template = "admin/payments/payment/change_form.html"
-    exclude = ["client_secret", "idempotency_key"]
-    readonly_fields = ["fraud_assessment"]
+    exclude = ["client_secret", "idempotency_key", "next_action"]
+    readonly_fields = ["fraud_assessment", "next_action_shown"]
+
+    @admin.display(description="next action")
+    def next_action_shown(self, payment: Payment) -> str:
+        return json.dumps(without_client_secrets(payment.next_action), ensure_ascii=False)
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:

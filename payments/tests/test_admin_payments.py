@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from gateway.audit import AuditLog
+from gateway.events import Event
 from payments.models import Payment, Refund
 from payments.tests.conftest import card_data
 
@@ -147,6 +148,25 @@ def test_the_payment_page_shows_its_timeline_and_no_secrets(client, pay):
         assert expected in page
     assert payment["client_secret"] not in page
     assert "4242424242424242" not in page
+
+
+def test_no_admin_page_shows_a_client_secret(client, pay):
+    # given: a payment waiting on 3-D Secure, whose challenge URL carries its secret
+    staff = _staff(client, "sam", group="support")
+    payment = pay(payment_method_data=card_data("4000002500003155"), return_url="https://s.test/")
+    payment = payment.json()
+    assert payment["status"] == "requires_action"
+
+    # when staff look at the payment and at its events
+    pages = [staff.get(reverse("admin:payments_payment_change", args=[quote(payment["id"])]))]
+    for event in Event.objects.filter(object_id=payment["id"]):
+        pages.append(staff.get(reverse("admin:gateway_event_change", args=[quote(event.id)])))
+
+    # then none shows it: with it anyone could answer the cardholder's challenge
+    for page in pages:
+        assert page.status_code == 200
+        assert payment["client_secret"] not in page.content.decode()
+    assert "client_secret=•••" in pages[0].content.decode()
 
 
 def test_payments_are_found_by_card_last4_and_filtered_by_merchant(client, pay, merchant):
