@@ -8,7 +8,7 @@ class GatewayConfig(AppConfig):
     verbose_name = "Gateway"
 
     def ready(self) -> None:
-        from gateway import checks, metrics, sealed  # noqa: F401 - checks registers them
+        from gateway import audit, checks, metrics, sealed  # noqa: F401 - they register hooks
         from gateway.events import events_oldest_undispatched
         from gateway.idempotency import IdempotencyKey
         from gateway.logging import install_redaction

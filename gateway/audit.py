@@ -4,7 +4,9 @@ Money-moving and key-changing actions write one row in the same transaction as t
 change. Rows are never updated or deleted by the application.
 """
 
+from django.contrib.auth.signals import user_login_failed
 from django.db import models
+from django.dispatch import receiver
 
 
 class AuditLog(models.Model):
@@ -45,4 +47,17 @@ def audit_record(
         merchant_id=merchant_id,
         reason=reason,
         data=data or {},
+    )
+
+
+@receiver(user_login_failed)
+def _staff_login_failed(sender, credentials: dict, request=None, **kwargs) -> None:
+    """A failed staff login is on file (TESTING T15): the user name tried and from where,
+    never the password."""
+    AuditLog.objects.create(
+        actor="anonymous",
+        action="staff.login_failed",
+        object_type="auth.user",
+        object_id=str(credentials.get("username", ""))[:64],
+        data={"ip": request.META.get("REMOTE_ADDR", "") if request is not None else ""},
     )
