@@ -46,10 +46,6 @@ class BlocklistItemDeletedOutputSerializer(serializers.Serializer):
     deleted = serializers.BooleanField()
 
 
-def _actor(request) -> str:
-    return f"api:{request.auth.prefix}"
-
-
 class BlocklistItemViewSet(ApiViewSet):
     queryset = BlocklistItem.objects.none()  # types the `id` path parameter in the schema
 
@@ -66,7 +62,7 @@ class BlocklistItemViewSet(ApiViewSet):
             livemode=self.livemode,
             type=data["type"],
             value=data["value"],
-            actor=_actor(request),
+            actor=self.actor,
         )
         return Response(BlocklistItemOutputSerializer(item).data)
 
@@ -99,5 +95,5 @@ class BlocklistItemViewSet(ApiViewSet):
         """Remove a value from its blocklist."""
         item = self.owned(BlocklistItem.objects, pk, noun="blocklist item")
         item_id = item.id
-        services.blocklist_item_delete(item=item, actor=_actor(request))
+        services.blocklist_item_delete(item=item, actor=self.actor)
         return Response({"id": item_id, "object": "blocklist_item", "deleted": True})

@@ -34,6 +34,11 @@ class ApiViewSet(viewsets.ViewSet):
     def livemode(self) -> bool:
         return self.request.auth.livemode
 
+    @property
+    def actor(self) -> str:
+        """Who acts, in audit rows: the key by its public prefix."""
+        return f"api:{self.request.auth.prefix}"
+
     # --- idempotency (SPEC §4) -------------------------------------------------------
 
     def initial(self, request, *args, **kwargs) -> None:

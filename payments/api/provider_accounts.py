@@ -72,6 +72,7 @@ class ProviderAccountViewSet(ApiViewSet):
             card_brands=data.get("card_brands"),
             min_amount_minor=data.get("min_amount"),
             max_amount_minor=data.get("max_amount"),
+            actor=self.actor,
         )
         return Response(ProviderAccountSerializer(account).data)
 
@@ -92,5 +93,5 @@ class ProviderAccountViewSet(ApiViewSet):
     def destroy(self, request, pk=None):
         """Stop routing payments to the account. Its payments keep working (refunds,
         webhooks)."""
-        account = provider_account_delete(account=self._account(pk))
+        account = provider_account_delete(account=self._account(pk), actor=self.actor)
         return Response({"id": account.id, "object": "provider_account", "deleted": True})

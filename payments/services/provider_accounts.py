@@ -96,6 +96,7 @@ def provider_account_create(
     card_brands: list[str] | None = None,
     min_amount_minor: int | None = None,
     max_amount_minor: int | None = None,
+    actor: str,
 ) -> ProviderAccount:
     """Add an account; its credentials are sealed, and its creation audited."""
     if provider == ProviderName.SIMULATOR and livemode:
@@ -120,7 +121,7 @@ def provider_account_create(
     with transaction.atomic():
         account.save(force_insert=True)
         audit.audit_record(
-            actor=f"api:{merchant.id}",
+            actor=actor,
             action="provider_account.create",
             obj=account,
             merchant_id=merchant.id,
@@ -129,7 +130,7 @@ def provider_account_create(
     return account
 
 
-def provider_account_delete(*, account: ProviderAccount) -> ProviderAccount:
+def provider_account_delete(*, account: ProviderAccount, actor: str) -> ProviderAccount:
     """Stop routing to the account. It stays for its payments and their late webhooks."""
     with transaction.atomic():
         account = ProviderAccount.objects.select_for_update().get(pk=account.pk)
@@ -138,7 +139,7 @@ def provider_account_delete(*, account: ProviderAccount) -> ProviderAccount:
             account.deleted_at = timezone.now()
             account.save(update_fields=["status", "deleted_at"])
             audit.audit_record(
-                actor=f"api:{account.merchant_id}",
+                actor=actor,
                 action="provider_account.delete",
                 obj=account,
                 merchant_id=account.merchant_id,

@@ -47,7 +47,8 @@ def test_an_account_is_created_with_its_credentials_sealed_and_never_shown(
         assert secret not in shown.content.decode() + listed.content.decode()
         assert secret.encode() not in bytes(row.credentials_ciphertext)
     assert vault.provider_credentials(row) == credentials
-    assert AuditLog.objects.filter(object_id=account_id, action="provider_account.create").exists()
+    audit = AuditLog.objects.get(object_id=account_id, action="provider_account.create")
+    assert audit.actor.startswith("api:sk_test_")  # the key, by its public prefix
 
 
 def test_deleting_stops_routing_and_hides_the_account(test_client, add_account, pay):

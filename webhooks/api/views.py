@@ -30,10 +30,6 @@ def _refused_url(exc: UnsafeUrl) -> InvalidRequestError:
 
 
 class WebhookEndpointViewSet(ApiViewSet):
-    @property
-    def actor(self) -> str:
-        return f"api:{self.request.auth.prefix}"
-
     def _endpoint(self, pk: str) -> WebhookEndpoint:
         return self.owned(WebhookEndpoint.objects.live(), pk, noun="webhook endpoint")
 
@@ -123,7 +119,7 @@ class EventResendViewSet(ApiViewSet):
                 )
         try:
             deliveries = services.webhook_event_resend(
-                event=event, endpoint=endpoint, actor=f"api:{request.auth.prefix}"
+                event=event, endpoint=endpoint, actor=self.actor
             )
         except services.EndpointNotSubscribed as exc:
             raise InvalidRequestError(str(exc), code=exc.code, param="endpoint") from None
