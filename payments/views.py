@@ -21,7 +21,7 @@ from gateway.api.errors import AuthenticationError
 from gateway.money import Money
 from merchants.authentication import api_key_authenticate
 from payments import hosted
-from payments.enums import PaymentStatus
+from payments.enums import PaymentStatus, ProviderName
 from payments.errors import PaymentUnexpectedState
 from payments.models import Payment
 from payments.providers.base import ProviderError
@@ -89,8 +89,8 @@ def _is_publishable_key_of(payment: Payment, key: str) -> bool:
 def checkout(request, payment_id: str):
     """Card form for a payment created with `confirm=false`."""
     payment = _payment(request, payment_id)
-    if payment.status == S.REQUIRES_ACTION:
-        return HttpResponseRedirect(hosted.three_d_secure_url(payment))
+    if payment.status == S.REQUIRES_ACTION:  # to its challenge, ours or its provider's
+        return HttpResponseRedirect(payment.next_action["redirect_to_url"]["url"])
     if payment.status != S.CREATED:
         return HttpResponseRedirect(hosted.receipt_url(payment))
     key = request.GET.get("key", "")
@@ -122,6 +122,8 @@ def authenticate(request, payment_id: str):
     payment = _payment(request, payment_id)
     if payment.status == S.CREATED:
         raise Http404("This payment has not been confirmed: there is nothing to authenticate.")
+    if payment.provider != ProviderName.SIMULATOR:
+        raise Http404("This payment's challenge is on its provider's page.")
     if payment.status != S.REQUIRES_ACTION:
         if payment.status == S.CANCELED:
             return _page(

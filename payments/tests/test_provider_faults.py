@@ -322,3 +322,21 @@ def test_j_stripe_3d_secure_completed_on_a_payment_held_for_review_ends_in_revie
     assert (payment.status, payment.amount_received_minor) == ("in_review", 0)
     assert Review.objects.get(payment_id=payment.id).status == "open"
     assert _intent(stripe_account, payment.provider_reference)["status"] == "requires_capture"
+
+
+def test_k_the_sandbox_challenge_page_does_not_answer_for_stripes(
+    pay, stripe_proxy, stripe_account, client
+):
+    # given a payment sent to Stripe's 3-D Secure page
+    stripe_proxy.script[CONFIRM] = [_asks_for_3d_secure]
+    body = pay(provider="stripe", return_url="https://shop.test/back").json()
+    ours = f"/hosted/payments/{body['id']}/authenticate?client_secret={body['client_secret']}"
+
+    # when someone posts an answer to the simulator's challenge page instead
+    answered = client.post(ours, {"client_secret": body["client_secret"], "result": "approve"})
+
+    # then there is no such page for it, and nothing moved
+    assert answered.status_code == 404
+    payment = Payment.objects.get(pk=body["id"])
+    assert payment.status == "requires_action"
+    assert list(payment.operations.values_list("kind", flat=True)) == ["authorize"]
