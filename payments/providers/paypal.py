@@ -100,9 +100,23 @@ def _never_sent(error: requests.exceptions.RequestException) -> bool:
     return False
 
 
+# PayPal takes these in whole units only, whatever ISO 4217 says (HUF and TWD have two
+# decimals there): developer.paypal.com/reference/currency-codes.
+WHOLE_UNITS_ONLY = frozenset({"huf", "jpy", "twd"})
+
+
+class NotInPayPalUnits(ValueError):
+    """An amount PayPal cannot take in this currency (HUF 10.50)."""
+
+
 def _money(amount_minor: int, currency: str) -> dict:
     places = exponent(currency)
-    value = Decimal(amount_minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+    value = Decimal(amount_minor).scaleb(-places)
+    if currency in WHOLE_UNITS_ONLY:
+        if value != value.to_integral_value():
+            raise NotInPayPalUnits(f"PayPal takes {currency.upper()} in whole units only.")
+        places = 0
+    value = value.quantize(Decimal(1).scaleb(-places))
     return {"currency_code": currency.upper(), "value": str(value)}
 
 
@@ -227,7 +241,11 @@ class PayPalProvider:
             return ProviderResult(
                 Outcome.FAILED, "", "processing_error", "PayPal payments capture automatically."
             )
-        unit = {"reference_id": "default", "amount": _money(request.amount_minor, request.currency)}
+        try:
+            amount = _money(request.amount_minor, request.currency)
+        except NotInPayPalUnits as error:
+            return ProviderResult(Outcome.FAILED, "", "processing_error", str(error))
+        unit = {"reference_id": "default", "amount": amount}
         if request.payment_id:
             unit["custom_id"] = request.payment_id
         if request.description:
@@ -309,6 +327,8 @@ class PayPalProvider:
             )
         except paypal_errors.ClientError as error:
             return self._rejected(error)
+        except NotInPayPalUnits as error:
+            return ProviderResult(Outcome.FAILED, "", "processing_error", str(error))
         status = refund.get("status")
         if status == "COMPLETED":
             return ProviderResult(Outcome.SUCCEEDED, refund["id"])

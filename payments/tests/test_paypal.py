@@ -104,6 +104,21 @@ def test_the_oauth_token_is_cached(pay_with_paypal, fake_paypal):
     assert len(fake_paypal.calls("POST", "/v2/checkout/orders")) == 2
 
 
+def test_huf_goes_to_paypal_in_whole_forints(pay_with_paypal, fake_paypal):
+    pay_with_paypal(amount=150000, currency="huf")  # HUF 1,500.00
+
+    unit = fake_paypal.calls("POST", "/v2/checkout/orders")[0].json()["purchase_units"][0]
+    assert unit["amount"] == {"currency_code": "HUF", "value": "1500"}
+
+
+def test_an_amount_paypal_cannot_take_fails_before_reaching_it(pay_with_paypal, fake_paypal):
+    response = pay_with_paypal(amount=1999, currency="huf")  # HUF 19.99: no fillér at PayPal
+
+    assert response.status_code == 402
+    assert response.json()["error"]["code"] == "processing_error"
+    assert fake_paypal.calls("POST", "/v2/checkout/orders") == []
+
+
 def test_amounts_use_the_currency_exponent(pay_with_paypal, fake_paypal):
     pay_with_paypal(amount=1000, currency="jpy")
 
