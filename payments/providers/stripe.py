@@ -376,13 +376,16 @@ class StripeProvider:
         )
 
     def _refunds(self, reference: str) -> list[dict]:
-        listed = self._call(
-            lambda: self._client.v1.refunds.list(
-                params={"payment_intent": reference, "limit": 100}
-            ),
+        """Every refund of the PaymentIntent, page after page."""
+        return self._call(
+            lambda: [
+                refund.to_dict()
+                for refund in self._client.v1.refunds.list(
+                    params={"payment_intent": reference, "limit": 100}
+                ).auto_paging_iter()
+            ],
             moves_money=False,
         )
-        return listed.get("data", [])
 
     def lookup(self, *, idempotency_key, kind="", reference="") -> ProviderResult | None:
         """Retrieve the PaymentIntent (or its refunds) and read the answer off it."""
