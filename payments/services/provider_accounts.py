@@ -145,8 +145,7 @@ def provider_account_delete(*, account: ProviderAccount, actor: str) -> Provider
                 merchant_id=account.merchant_id,
                 data={"provider": account.provider},
             )
-    _ADAPTERS.pop(account.pk, None)
-    return account
+    return account  # its adapter stays cached: its payments still refund through it
 
 
 def provider_for(account: ProviderAccount | None) -> Provider:
