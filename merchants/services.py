@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from gateway.audit import audit_record
 from merchants import keys
-from merchants.enums import ApiKeyKind
+from merchants.enums import ApiKeyKind, MerchantStatus
 from merchants.models import ApiKey, Merchant
 
 
@@ -107,6 +107,8 @@ def api_key_roll(
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if not api_key.is_usable():
         raise ValueError("only a usable key can be rolled")
+    if api_key.merchant.status == MerchantStatus.CLOSED:
+        raise ValueError("a closed merchant's keys cannot be rolled")
     api_key.expires_at = timezone.now() + grace
     api_key.save(update_fields=["expires_at"])
     audit_record(

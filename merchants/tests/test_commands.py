@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from merchants.models import ApiKey, Merchant
+from merchants.services import merchant_close
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,12 @@ def test_roll_api_key_refuses_a_grace_period_outside_seven_days(merchant, keys, 
         call_command("roll_api_key", "--merchant", merchant.id, "--grace", grace)
 
     assert client_for(keys["test_secret"]).get("/v1/account").status_code == 200
+
+
+def test_a_closed_merchants_keys_are_not_rolled(merchant):
+    merchant_close(merchant=merchant, actor="test", reason="asked to leave")
+
+    with pytest.raises(CommandError, match="closed merchant"):
+        call_command("roll_api_key", "--merchant", merchant.id)
+
+    assert ApiKey.objects.filter(merchant=merchant).count() == 4  # no new one

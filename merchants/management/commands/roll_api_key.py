@@ -31,6 +31,9 @@ class Command(BaseCommand):
             raise CommandError(f"No usable {mode} {kind} key for {merchant}.")
         if not 0 <= grace <= ROLL_GRACE_MAX_HOURS * 3600:
             raise CommandError(f"--grace is 0 to {ROLL_GRACE_MAX_HOURS * 3600} seconds (7 days).")
-        issued = api_key_roll(api_key=api_key, grace=timedelta(seconds=grace), actor="cli")
+        try:
+            issued = api_key_roll(api_key=api_key, grace=timedelta(seconds=grace), actor="cli")
+        except ValueError as exc:
+            raise CommandError(f"{api_key.prefix}…: {exc}.") from None
         self.stdout.write(f"New {mode} {kind} key (shown once): {issued.plaintext}")
         self.stdout.write(f"The old key {api_key.prefix}… stops working in {grace} s.")
