@@ -16,7 +16,7 @@ from gateway.admin import ReadOnlyAdmin
 from gateway.admin_actions import reason_action
 from gateway.audit import AuditLog, audit_record
 from gateway.events import Event
-from gateway.masking import without_client_secrets
+from gateway.masking import mask_email, without_client_secrets
 from gateway.money import Money
 from gateway.timeline import event_rows
 from payments.models import Payment, ProviderOperation, Refund
@@ -141,12 +141,20 @@ class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
     list_select_related = ["merchant"]
     date_hierarchy = "created_at"
     change_form_template = "admin/payments/payment/change_form.html"
-    exclude = ["client_secret", "idempotency_key", "next_action"]
-    readonly_fields = ["fraud_assessment", "next_action_shown"]
+    exclude = ["client_secret", "idempotency_key", "next_action", "risk_context"]
+    readonly_fields = ["fraud_assessment", "next_action_shown", "risk_context_shown"]
 
     @admin.display(description="next action")
     def next_action_shown(self, payment: Payment) -> str:
         return json.dumps(without_client_secrets(payment.next_action), ensure_ascii=False)
+
+    @admin.display(description="risk context")
+    def risk_context_shown(self, payment: Payment) -> str:
+        """As the customer's and the assessment's pages show an e-mail: masked."""
+        context = dict(payment.risk_context or {})
+        if context.get("email"):
+            context["email"] = mask_email(context["email"])
+        return json.dumps(context, ensure_ascii=False)
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:

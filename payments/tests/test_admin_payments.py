@@ -169,6 +169,16 @@ def test_no_admin_page_shows_a_client_secret(client, pay):
     assert "client_secret=•••" in pages[0].content.decode()
 
 
+def test_the_payment_page_masks_the_risk_context_email(client, pay):
+    staff = _staff(client, "sam", group="support")
+    payment = pay(risk_context={"email": "jane.secret@example.org"}).json()
+
+    page = staff.get(reverse("admin:payments_payment_change", args=[quote(payment["id"])]))
+
+    assert "jane.secret" not in page.content.decode()
+    assert "j***@example.org" in page.content.decode()
+
+
 def test_payments_are_found_by_card_last4_and_filtered_by_merchant(client, pay, merchant):
     staff = _staff(client, "alice")
     visa = pay().json()["id"]
