@@ -10,7 +10,6 @@ a minute, it moves slowly.
 
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
@@ -21,7 +20,7 @@ from fraud.inputs import Thresholds
 from fraud.models import Assessment, BlocklistItem, FraudSettings, RuleSetting
 from fraud.rules import USUAL_AMOUNT_MIN_SAMPLES, USUAL_AMOUNT_SAMPLES
 from fraud.scoring import ScreeningConfig
-from gateway.cache import cache_is_shared, cached_or_load, forget_on_commit
+from gateway.cache import cached_many, cached_or_load, forget_on_commit
 
 CACHE_SECONDS = 300
 USUAL_AMOUNT_CACHE_SECONDS = 60
@@ -58,9 +57,7 @@ def screening_prefetch(*, merchant_id: str, livemode: bool, currency: str) -> di
     """The three cached reads of a screening in one cache round trip; pass the result
     to the getters below as `prefetched` (nothing where the cache is not shared: they
     read the database then)."""
-    if not cache_is_shared():
-        return {}
-    return cache.get_many(
+    return cached_many(
         [
             _config_key(merchant_id),
             _blocklist_key(merchant_id, livemode),

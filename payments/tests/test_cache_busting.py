@@ -2,6 +2,8 @@
 commit where the cache is shared (Redis), read afresh where it is not (the embedded
 default's cache lives in each process, which another process's change never reaches)."""
 
+import socket
+
 import pytest
 
 import gateway.cache
@@ -83,3 +85,27 @@ def test_a_provider_account_deleted_after_a_payment_takes_no_more(
 
     # then: the built-in simulator took it
     assert Payment.objects.get(pk=second).provider_account_id is None
+
+
+def test_payments_go_on_reading_the_database_when_the_cache_is_unreachable(pay, settings):
+    # given a shared cache that cannot be reached (TESTING T29)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "gateway.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    # when
+    response = pay()
+
+    # then routing and screening read the database
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "captured"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
