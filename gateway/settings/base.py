@@ -247,8 +247,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 else:
-    # Longer than the longest task, so a task taken by a dying worker comes back.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than the longest task, so a task taken by a dying worker comes back.
+        "visibility_timeout": 3600,
+        # A broker that takes the connection but never answers must not hold a request
+        # after its commit (an outbox message is only an announcement: the sweeper
+        # delivers what one fails to send).
+        "socket_timeout": 5,
+    }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
