@@ -126,13 +126,13 @@ def idempotency_key_parse(value: str | None) -> str | None:
 def _parameters(body: bytes) -> bytes:
     """The request's parameters, not its bytes (as Stripe compares them): a retry that
     serializes the same JSON object with other key order or spacing, or an empty body
-    for `{}`, is the same request. A body that is no JSON is compared as it is (it is
-    refused, and refusals are not stored)."""
+    for `{}`, is the same request. A body that is no JSON, or nested too deep to read,
+    is compared as it is (the parser refuses it, and refusals are not stored)."""
     if not body.strip():
         return b"{}"
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body
     return json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
 

@@ -102,9 +102,11 @@ def test_hostile_bodies_get_a_json_4xx(test_client, url, body, status, code):
         b'{"metadata": {"k": NaN}}',
     ],
 )
-def test_malformed_json_is_a_400(test_client, raw):
+@pytest.mark.parametrize("key", [None, "order-1"], ids=["no-key", "idempotency-key"])
+def test_malformed_json_is_a_400(test_client, raw, key):
+    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
     for url in ("/v1/customers", "/v1/payment_methods"):
-        response = test_client.generic("POST", url, raw, content_type="application/json")
+        response = test_client.generic("POST", url, raw, content_type="application/json", **headers)
 
         assert response.status_code == 400, (url, response.content[:200])
         assert response.json()["error"]["type"] == "invalid_request_error"
