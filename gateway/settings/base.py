@@ -180,24 +180,16 @@ API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Days an authorization can be captured; after that a beat task cancels it.
 AUTHORIZATION_WINDOW_DAYS = env.int("AUTHORIZATION_WINDOW_DAYS", default=7)
-# The most (minor units) of one payment the `support` group may refund from the admin.
+# Largest refund (minor units) the `support` group may issue from the admin.
 SUPPORT_REFUND_LIMIT_MINOR = env.int("SUPPORT_REFUND_LIMIT_MINOR", default=50_000)
 # Seconds a provider operation may stay without an answer before the resolver asks.
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
-# Seconds after which an operation the provider shows no trace of is failed instead of
-# sent again: under 24 h, for Stripe answers a resend under a key with the 5xx it stored.
-PROVIDER_OPERATION_GIVE_UP_AFTER = env.int("PROVIDER_OPERATION_GIVE_UP_AFTER", default=6 * 3600)
 # Seconds a 3-D Secure challenge may stay unanswered before the payment is canceled.
 THREE_D_SECURE_TIMEOUT = env.int("THREE_D_SECURE_TIMEOUT", default=30 * 60)
 require_at_least(
     1, "IDEMPOTENCY_LOCK_TIMEOUT", "AUTHORIZATION_WINDOW_DAYS", "THREE_D_SECURE_TIMEOUT"
 )
 require_at_least(0, "SUPPORT_REFUND_LIMIT_MINOR", "PROVIDER_OPERATION_RESOLVE_AFTER")
-if PROVIDER_OPERATION_GIVE_UP_AFTER <= PROVIDER_OPERATION_RESOLVE_AFTER + 300:
-    raise ImproperlyConfigured(
-        "PROVIDER_OPERATION_GIVE_UP_AFTER must exceed PROVIDER_OPERATION_RESOLVE_AFTER by "
-        "more than 300 seconds: no call may still be on its way when an operation is failed"
-    )
 if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http:// or https:// URL")
 
