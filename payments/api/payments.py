@@ -170,7 +170,9 @@ class PaymentViewSet(ApiViewSet):
     retrieve_parameters = ("client_secret",)
 
     def get_permissions(self):
-        if self.action in ("confirm", "retrieve"):
+        if self.action == "retrieve":  # a suspended merchant still reads (SPEC §3)
+            return [IsAnyKey()]
+        if self.action == "confirm":
             return [IsAnyKey(), MerchantIsActive()]
         if self.action in ("create", "capture"):  # capturing takes money in too
             return [IsSecretKey(), MerchantIsActive()]

@@ -510,6 +510,7 @@ def test_a_suspended_merchant_cannot_take_money_but_can_refund_and_cancel(
     assert cancel.json()["status"] == "canceled"
     assert refund.status_code == 200
     assert Payment.objects.count() == 3
+    assert test_client.get(f"/v1/payments/{payment_id}").status_code == 200  # reads too
 
 
 def test_answers_carrying_a_client_secret_are_never_cached(pay, test_client):
