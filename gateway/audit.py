@@ -8,6 +8,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import models
 from django.dispatch import receiver
 
+from gateway.client_ip import client_ip
+
 
 class AuditLog(models.Model):
     actor = models.CharField(
@@ -59,5 +61,5 @@ def _staff_login_failed(sender, credentials: dict, request=None, **kwargs) -> No
         action="staff.login_failed",
         object_type="auth.user",
         object_id=str(credentials.get("username", ""))[:64],
-        data={"ip": request.META.get("REMOTE_ADDR", "") if request is not None else ""},
+        data={"ip": client_ip(request) if request is not None else ""},
     )

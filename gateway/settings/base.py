@@ -166,6 +166,11 @@ if API_RATE_LIMIT < 0:
 if API_MAX_BODY_BYTES < 1:
     raise ImproperlyConfigured("API_MAX_BODY_BYTES must be a positive integer")
 
+# Proxies (TLS terminator, load balancer) in front of the app, each adding itself to
+# X-Forwarded-For: the client's address is read from there (gateway.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+require_at_least(0, "TRUSTED_PROXY_COUNT")
+
 # --- Idempotency ----------------------------------------------------------------------
 # Seconds after which an Idempotency-Key still held by a request that never finished
 # (a killed process) may be taken over by a retry. Longer than any request runs.

@@ -20,6 +20,7 @@ from gateway.api.fields import (
     StrictInputSerializer,
 )
 from gateway.api.filters import CREATED, choice_filter, created_filter, known_parameters
+from gateway.client_ip import client_ip
 from merchants.permissions import IsAnyKey, IsSecretKey, MerchantIsActive
 from payments.api.common import referenced
 from payments.enums import CancellationReason, CaptureMethod, PaymentStatus, SimulateScenario
@@ -77,6 +78,9 @@ def _check_client_secret(given: str | None, payment: Payment) -> None:
         )
 
 
+OBSERVED_FROM_THE_CONNECTION = ("ip_address", "user_agent")
+
+
 def _risk_context(request, given: dict | None, *, from_browser: bool = False) -> dict:
     """`risk_context` with the IP country from the header when the body has none (and
     the header names a country).
@@ -88,7 +92,7 @@ def _risk_context(request, given: dict | None, *, from_browser: bool = False) ->
     header = request.headers.get(IP_COUNTRY_HEADER, "").upper()
     if from_browser:
         context.pop("ip_country", None)
-        context["ip_address"] = request.META.get("REMOTE_ADDR", "")
+        context["ip_address"] = client_ip(request)
         context["user_agent"] = request.headers.get("User-Agent", "")[:500]
     if "ip_country" not in context and header in countries_by_alpha2:
         context["ip_country"] = header
@@ -266,15 +270,22 @@ class PaymentViewSet(ApiViewSet):
         data = self.parse(PaymentConfirmInputSerializer)
         payment = self._payment(pk)
         from_browser = not request.auth.is_secret
+        risk_context = _risk_context(request, data.get("risk_context"), from_browser=from_browser)
         if from_browser:
             _check_client_secret(data.get("client_secret"), payment)
+            # The browser adds to what the merchant's server said, never replaces it (a
+            # blocklisted e-mail swapped for a clean one), but for what the connection shows.
+            given = payment.risk_context or {}
+            risk_context = {
+                name: value
+                for name, value in risk_context.items()
+                if name not in given or name in OBSERVED_FROM_THE_CONNECTION
+            }
         payment = payment_services.payment_confirm(
             payment=payment,
             payment_method_id=data.get("payment_method"),
             return_url=data.get("return_url"),
-            risk_context=_risk_context(
-                request, data.get("risk_context"), from_browser=from_browser
-            ),
+            risk_context=risk_context,
         )
         shape = PaymentClientSerializer if from_browser else PaymentSerializer
         return Response(shape(payment).data)

@@ -164,6 +164,26 @@ def test_a_publishable_key_reads_a_payment_with_its_client_secret(
     assert assert_json_error(unknown, 400, "invalid_request_error")["param"] == "expand"
 
 
+def test_a_browser_cannot_replace_what_the_merchant_said_about_the_customer(
+    pay, test_client, client_for, keys
+):
+    # given: the merchant's server named the customer's e-mail, which is blocklisted
+    test_client.post(
+        "/v1/blocklist_items", {"type": "email", "value": "bad@shop.test"}, format="json"
+    )
+    created = pay(confirm=False, risk_context={"email": "bad@shop.test"}).json()
+
+    # when: the browser names another
+    response = client_for(keys["test_publishable"]).post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"client_secret": created["client_secret"], "risk_context": {"email": "ok@x.test"}},
+        format="json",
+    )
+
+    # then: screening used the merchant's
+    assert_json_error(response, 402, "card_error", "fraud_blocked")
+
+
 @pytest.fixture
 def customers_card(test_client):
     """A saved card attached to a customer: (customer id, payment method id)."""
