@@ -1,7 +1,7 @@
 """Addresses of the hosted pages cardholders visit: checkout, 3-D Secure challenge,
 receipt. Each carries the payment's client secret, which protects the page."""
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -65,15 +65,16 @@ ADDED_TO_RETURN_URL = ("payment", "redirect_status")
 def return_destination(payment) -> str:
     """Where the cardholder goes when a hosted page is done: the merchant's `return_url`
     with `payment` and `redirect_status` set (as Stripe adds `payment_intent`),
-    replacing any the merchant's URL had, or our receipt."""
+    replacing any the merchant's URL had, or our receipt. The rest of its query is
+    kept byte for byte (a merchant may have signed it)."""
     if not payment.return_url:
         return receipt_url(payment)
     parts = urlsplit(payment.return_url)
     kept = [
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if name not in ADDED_TO_RETURN_URL
+        part
+        for part in parts.query.split("&")
+        if part and unquote_plus(part.partition("=")[0]) not in ADDED_TO_RETURN_URL
     ]
     status = REDIRECT_STATUSES.get(payment.status, "failed")
-    query = urlencode([*kept, ("payment", payment.id), ("redirect_status", status)])
-    return urlunsplit(parts._replace(query=query))
+    added = urlencode({"payment": payment.id, "redirect_status": status})
+    return urlunsplit(parts._replace(query="&".join([*kept, added])))

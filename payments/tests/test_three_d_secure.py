@@ -169,6 +169,15 @@ def test_the_return_url_gets_one_payment_and_one_redirect_status(browser, challe
     }
 
 
+def test_the_rest_of_the_return_urls_query_is_kept_byte_for_byte(browser, challenged):
+    payment = challenged(return_url="https://shop.test/done?flag&sig=a%7Eb+c&redirect_status=x")
+
+    response = _answer(browser, payment, "approve")
+
+    query = urlsplit(response["Location"]).query
+    assert query == f"flag&sig=a%7Eb+c&payment={payment['id']}&redirect_status=succeeded"
+
+
 def test_a_refunded_payment_still_returns_as_succeeded(browser, challenged, test_client):
     payment = challenged()
     _answer(browser, payment, "approve")
