@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 
 from gateway.admin_actions import admin_actor, reason_action
 from merchants import services
+from merchants.enums import MerchantStatus
 from merchants.models import ApiKey, Merchant
 from merchants.services import ROLL_GRACE_MAX_HOURS
 
@@ -80,6 +81,12 @@ class ApiKeyAddForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ["merchant", "kind", "livemode"]
+
+    def clean_merchant(self):
+        merchant = self.cleaned_data["merchant"]
+        if merchant.status == MerchantStatus.CLOSED:
+            raise forms.ValidationError("A closed merchant gets no keys.")
+        return merchant
 
 
 class RollForm(forms.Form):

@@ -22,6 +22,8 @@ class IssuedKey:
 
 def api_key_create(*, merchant: Merchant, kind: str, livemode: bool, actor: str) -> IssuedKey:
     """Issue a new key; its plaintext exists only in the returned value."""
+    if merchant.status == MerchantStatus.CLOSED:
+        raise ValueError("a closed merchant gets no keys")
     for _ in range(5):  # the lookup prefix is random; a clash is astronomically rare
         plaintext = keys.generate(kind, livemode=livemode)
         try:
@@ -107,8 +109,6 @@ def api_key_roll(
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if not api_key.is_usable():
         raise ValueError("only a usable key can be rolled")
-    if api_key.merchant.status == MerchantStatus.CLOSED:
-        raise ValueError("a closed merchant's keys cannot be rolled")
     api_key.expires_at = timezone.now() + grace
     api_key.save(update_fields=["expires_at"])
     audit_record(

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 
 from gateway.audit import AuditLog
 from merchants.models import ApiKey, Merchant
+from merchants.services import merchant_close
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,20 @@ def test_adding_a_key_in_the_admin_shows_its_secret_once(staff_client, merchant,
     for page in (listing, detail):
         assert plaintext.encode() not in page.content
     assert AuditLog.objects.filter(action="api_key.created", actor="admin:alice").exists()
+
+
+def test_a_closed_merchant_gets_no_key_in_the_admin(staff_client, merchant):
+    merchant_close(merchant=merchant, actor="test", reason="asked to leave")
+    keys_before = ApiKey.objects.count()
+
+    response = staff_client.post(
+        "/admin/merchants/apikey/add/",
+        {"merchant": merchant.pk, "kind": "secret", "livemode": "on"},
+    )
+
+    assert response.status_code == 200  # the form again
+    assert b"A closed merchant gets no keys." in response.content
+    assert ApiKey.objects.count() == keys_before
 
 
 def test_adding_a_merchant_in_the_admin_activates_it_and_shows_its_keys(staff_client):

@@ -84,7 +84,7 @@ def test_roll_api_key_refuses_a_grace_period_outside_seven_days(merchant, keys, 
 def test_a_closed_merchants_keys_are_not_rolled(merchant):
     merchant_close(merchant=merchant, actor="test", reason="asked to leave")
 
-    with pytest.raises(CommandError, match="closed merchant"):
+    with pytest.raises(CommandError, match="a closed merchant gets no keys"):
         call_command("roll_api_key", "--merchant", merchant.id)
 
     assert ApiKey.objects.filter(merchant=merchant).count() == 4  # no new one
