@@ -91,9 +91,17 @@ class CountryField(serializers.CharField):
 
 @extend_schema_field(
     {
-        "type": "object",
-        "additionalProperties": {"type": "string", "maxLength": METADATA_MAX_VALUE_LENGTH},
-        "maxProperties": METADATA_MAX_KEYS,
+        "oneOf": [
+            {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "string",
+                    "maxLength": METADATA_MAX_VALUE_LENGTH,
+                },
+                "maxProperties": METADATA_MAX_KEYS,
+            },
+            {"type": "string", "enum": [""], "description": "none at all"},
+        ]
     }
 )
 class MetadataField(serializers.Field):
