@@ -53,7 +53,9 @@ class IdempotencyKey(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE)
     livemode = models.BooleanField()
     publishable = models.BooleanField(
-        default=False, help_text="Claimed by a publishable key (a browser), not a secret key"
+        default=False,
+        db_default=False,  # processes still running older code insert rows without it
+        help_text="Claimed by a publishable key (a browser), not a secret key",
     )
     key = models.CharField(max_length=255)
     request_method = models.CharField(max_length=10)
