@@ -304,10 +304,17 @@ def _normalized_email(value: str) -> str:
 
 
 def _normalized_ip(value: str) -> str:
+    """One form per address: an IPv4 address written as IPv6 (`::ffff:203.0.113.9`) is
+    that IPv4 address."""
     try:
-        return ipaddress.ip_address(value.strip()).compressed if value else ""
+        address = ipaddress.ip_address(value.strip()) if value else None
     except ValueError:
         return ""
+    if address is None:
+        return ""
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.compressed
 
 
 def blocklist_value_normalize(kind: str, value: str) -> str:

@@ -39,7 +39,10 @@ _SECRETS = re.compile(
     r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+",
 )
 # `cvc=123`, `"cvc": "123"`, and form-encoded `card[cvc]=123` (as the stripe SDK posts it).
-_CVC_FIELD = re.compile(r"""(["']?cvc(?:\]|%5D)?["']?\s*[:=]\s*["']?)\d{3,4}""", re.IGNORECASE)
+_CVC_FIELD = re.compile(
+    r"""(["']?(?:cvc2?|cvv2?|security_code)(?:\]|%5D)?["']?\s*[:=]\s*["']?)\d{3,4}""",
+    re.IGNORECASE,
+)
 # Secret fields in JSON, dict reprs or form bodies (OAuth tokens in a provider's answer).
 _SECRET_FIELD = re.compile(
     r"""(["']?\b(?:access_token|refresh_token|id_token|client_secret|secret_key|webhook_secret"""
@@ -85,11 +88,18 @@ def redact(text: str) -> str:
     return _PAN_CANDIDATE.sub(_mask_pan, text)
 
 
+def _shown(args) -> str:
+    try:
+        return repr(args)
+    except Exception:  # logging must never raise into the code that logs
+        return "(arguments that cannot be shown)"
+
+
 def _redact_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
-    except (TypeError, ValueError):  # arguments that do not fit the format string
-        message = f"{record.msg} {record.args!r}"
+    except Exception:  # arguments that do not fit the format string, or cannot be shown
+        message = f"{record.msg} {_shown(record.args)}"
     record.msg = redact(str(message))
     record.args = ()
     if record.exc_info:

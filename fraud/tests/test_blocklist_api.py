@@ -19,6 +19,7 @@ def _create(client, kind: str, value: str):
         ("email", "  Fraud@Example.COM ", "fraud@example.com"),
         ("ip_address", "2001:DB8:0:0::1", "2001:db8::1"),
         ("ip_address", "198.51.100.7", "198.51.100.7"),
+        ("ip_address", "::ffff:198.51.100.7", "198.51.100.7"),  # IPv4, written as IPv6
         ("card_bin", "424242", "424242"),
         ("card_fingerprint", "ABCDEF0123456789", "abcdef0123456789"),
     ],

@@ -31,6 +31,8 @@ logger = logging.getLogger("gateway.tests")
         ("Authorization: Bearer abc.def-ghi", "abc.def-ghi", "Bearer [REDACTED]"),
         ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz", "Basic [REDACTED]"),
         ('{"cvc": "123"}', '"123"', '"cvc": "***'),
+        ("cvv=4321&x=1", "4321", "cvv=***"),
+        ('{"security_code": "987"}', '"987"', '"security_code": "***'),
     ],
 )
 def test_redact_masks_card_numbers_and_secrets(text, hidden, shown):
@@ -53,6 +55,26 @@ def test_redact_masks_card_numbers_and_secrets(text, hidden, shown):
 )
 def test_redact_keeps_numbers_that_are_not_card_numbers(text):
     assert redact(text) == text
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+    __repr__ = __str__
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [("%(missing)s", ({"other": 1},)), ("%s", (Unprintable(),))],
+    ids=["missing-key", "unprintable-argument"],
+)
+def test_a_record_that_cannot_be_formatted_never_raises_into_the_caller(caplog, message, args):
+    caplog.set_level(logging.INFO)
+
+    logger.info(message, *args)  # must not raise
+
+    assert caplog.records[-1].getMessage().startswith(message)
 
 
 def test_every_log_record_is_redacted_whatever_the_handler(caplog):
