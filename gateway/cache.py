@@ -10,6 +10,8 @@ go on (TESTING T29).
 """
 
 import logging
+import uuid
+from typing import NamedTuple
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.dummy import DummyCache
@@ -47,43 +49,65 @@ def cache_is_shared() -> bool:
     return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))
 
 
+class Cached(NamedTuple):
+    """A cached value and the generation of its key it was loaded under."""
+
+    generation: str | None
+    value: object
+
+
+GENERATION_SECONDS = 24 * 3600  # longer than any cached value lives
+
+
+def _generation_key(key: str) -> str:
+    return f"{key}:generation"
+
+
 def cached_or_load(key: str, load, *, seconds: int, prefetched: dict | None = None):
-    """The cached value of `key` (None included), loaded and cached when absent;
-    `prefetched` holds values already read with `cache.get_many`. Where the cache is
-    not shared, a change could not reach the other processes' copies: it loads every
-    time, so that no process goes on acting on settings another one changed."""
+    """The cached value of `key` (None included), loaded and cached when absent or stale;
+    `prefetched` is what `cached_many` read (the key and its generation).
+
+    A change moves the key to a new generation at its commit (`forget_on_commit`), and
+    a value counts only under the generation read before it was loaded. A reader that
+    loaded the rows just before a change committed may still store them, but under the
+    old generation, so nobody reads them: busting by deleting could not prevent that.
+    Where the cache is not shared, a change could not reach the other processes'
+    copies: it loads every time, so that no process goes on acting on settings another
+    one changed.
+    """
     if not cache_is_shared():
         return load()
-    if prefetched is not None and key in prefetched:
-        return prefetched[key]
-    missing = object()
+    if prefetched is None:
+        prefetched = cached_many([key])
+    stored = prefetched.get(key)
+    generation = prefetched.get(_generation_key(key))
+    if isinstance(stored, Cached) and stored.generation == generation:
+        return stored.value
+    value = load()
     try:
-        value = cache.get(key, missing)
-    except RedisError:  # the database still answers: payments go on without the cache
-        logger.warning("Cache unreachable reading %s; reading the database", key)
-        return load()
-    if value is missing:
-        value = load()
-        try:
-            cache.set(key, value, seconds)
-        except RedisError:
-            logger.warning("Cache unreachable writing %s", key)
+        cache.set(key, Cached(generation, value), seconds)
+    except RedisError:
+        logger.warning("Cache unreachable writing %s", key)
     return value
 
 
 def cached_many(keys: list[str]) -> dict:
-    """`cache.get_many`, or nothing where the cache is not shared or is unreachable (the
-    readers then load from the database)."""
+    """The cached values of `keys` and their generations in one round trip, for
+    `cached_or_load(prefetched=)`. Nothing where the cache is not shared, or is
+    unreachable: the readers load from the database then (payments go on, T29)."""
     if not cache_is_shared():
         return {}
     try:
-        return cache.get_many(keys)
+        return cache.get_many([*keys, *map(_generation_key, keys)])
     except RedisError:
-        logger.warning("Cache unreachable reading %d keys; reading the database", len(keys))
+        logger.warning("Cache unreachable reading %s; reading the database", keys)
         return {}
 
 
 def forget_on_commit(key: str) -> None:
-    """Cache busting for a change: at its commit, since a reader between the delete
-    and the commit would cache the rows as they were again."""
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+    """Cache busting for a change: at its commit, the key moves to a new generation, and
+    what was cached under the old one is no longer read (cached_or_load)."""
+    transaction.on_commit(
+        lambda: cache.set(_generation_key(key), uuid.uuid4().hex, GENERATION_SECONDS),
+        robust=True,
+    )

@@ -1,9 +1,17 @@
-"""The Redis cache keeps one client per connection pool, and says whether it is shared."""
+"""The Redis cache keeps one client per connection pool, says whether it is shared, and
+never lets a value loaded before a change be read after it."""
 
 import pytest
-from django.core.cache import caches
+from django.core.cache import cache, caches
 
-from gateway.cache import RedisCache, cache_is_shared
+import gateway.cache
+from gateway.cache import (
+    RedisCache,
+    cache_is_shared,
+    cached_many,
+    cached_or_load,
+    forget_on_commit,
+)
 
 REDIS = {"BACKEND": "gateway.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}
 
@@ -27,3 +35,37 @@ def test_only_a_cache_outside_the_process_is_shared(settings, backend, shared):
 
     assert cache_is_shared() is shared
     assert caches["default"].__class__.__name__ in backend["BACKEND"]
+
+
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """A cache shared as Redis is: the LocMem cache, said to be shared."""
+    monkeypatch.setattr(gateway.cache, "cache_is_shared", lambda: True)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_a_value_loaded_just_before_a_change_committed_is_never_read(
+    shared_cache, django_capture_on_commit_callbacks
+):
+    # given: a reader that read the cache (empty) and then the rows, as they were
+    read_before = cached_many(["settings:m1"])
+
+    # when: a change commits before that reader stores what it loaded
+    with django_capture_on_commit_callbacks(execute=True):
+        forget_on_commit("settings:m1")
+    stale = cached_or_load("settings:m1", lambda: "old rows", seconds=60, prefetched=read_before)
+
+    # then: the next reader loads the rows again; the old ones are never read
+    assert stale == "old rows"
+    assert cached_or_load("settings:m1", lambda: "new rows", seconds=60) == "new rows"
+    assert cached_or_load("settings:m1", lambda: "not read", seconds=60) == "new rows"
+
+
+def test_without_a_change_the_cached_value_is_read(shared_cache):
+    assert cached_or_load("accounts:m1", lambda: ["a"], seconds=60) == ["a"]
+    assert cached_or_load("accounts:m1", lambda: ["not read"], seconds=60) == ["a"]
+    assert cached_or_load("none:m1", lambda: None, seconds=60) is None  # None is a value
+    assert cached_or_load("none:m1", lambda: "not read", seconds=60) is None

@@ -113,7 +113,7 @@ def test_every_event_is_announced_while_the_cache_is_down(
     def down(*args, **kwargs):
         raise ConnectionError("cache unreachable")
 
-    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "get_many", down)
 
     with django_capture_on_commit_callbacks(execute=True):
         event = emit("payment.captured")
