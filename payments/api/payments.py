@@ -78,7 +78,8 @@ def _check_client_secret(given: str | None, payment: Payment) -> None:
         )
 
 
-OBSERVED_FROM_THE_CONNECTION = ("ip_address", "user_agent")
+OBSERVED_FROM_THE_CONNECTION = ("ip_address", "user_agent", "ip_country")
+BROWSER_MAY_ADD = ("device_id",)
 
 
 def _risk_context(request, given: dict | None, *, from_browser: bool = False) -> dict:
@@ -273,13 +274,14 @@ class PaymentViewSet(ApiViewSet):
         risk_context = _risk_context(request, data.get("risk_context"), from_browser=from_browser)
         if from_browser:
             _check_client_secret(data.get("client_secret"), payment)
-            # The browser adds to what the merchant's server said, never replaces it (a
-            # blocklisted e-mail swapped for a clean one), but for what the connection shows.
+            # What the connection shows replaces what anyone said; of the rest, the browser
+            # may only add its device (not swap a blocklisted e-mail for a clean one).
             given = payment.risk_context or {}
             risk_context = {
                 name: value
                 for name, value in risk_context.items()
-                if name not in given or name in OBSERVED_FROM_THE_CONNECTION
+                if name in OBSERVED_FROM_THE_CONNECTION
+                or (name in BROWSER_MAY_ADD and name not in given)
             }
         payment = payment_services.payment_confirm(
             payment=payment,

@@ -39,14 +39,16 @@ def _customer_is_new(payment: Payment) -> bool:
 
 def payment_signals(payment: Payment, *, for_scoring: bool = True) -> PaymentSignals:
     """The attempt as fraud screening sees it: the card (fingerprints, BIN, country),
-    the customer, and the merchant's `risk_context`, completed from the card's billing
-    details and the customer's e-mail where the context is silent."""
+    the customer, and the merchant's `risk_context`, completed where the context is
+    silent from the customer's e-mail (the merchant's own record), then the card's
+    billing details (which whoever tokenized the card wrote)."""
     context = payment.risk_context or {}
     method = payment.payment_method
     billing = vault.billing_details(method) if method is not None else {}
-    email = context.get("email") or billing.get("email") or ""
+    email = context.get("email") or ""
     if not email and payment.customer is not None:
-        email = vault.customer_pii(payment.customer).get("email", "")
+        email = vault.customer_pii(payment.customer).get("email") or ""
+    email = email or billing.get("email") or ""
     billing_country = context.get("billing_country") or (billing.get("address") or {}).get(
         "country"
     )

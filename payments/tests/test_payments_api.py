@@ -184,6 +184,40 @@ def test_a_browser_cannot_replace_what_the_merchant_said_about_the_customer(
     assert_json_error(response, 402, "card_error", "fraud_blocked")
 
 
+def test_a_browser_cannot_replace_the_customers_email_either(pay, test_client, client_for, keys):
+    # given: the merchant's customer, whose e-mail is blocklisted
+    test_client.post(
+        "/v1/blocklist_items", {"type": "email", "value": "bad@shop.test"}, format="json"
+    )
+    customer = test_client.post("/v1/customers", {"email": "bad@shop.test"}, format="json")
+    created = pay(confirm=False, customer=customer.json()["id"]).json()
+
+    # when: the browser names another e-mail
+    response = client_for(keys["test_publishable"]).post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"client_secret": created["client_secret"], "risk_context": {"email": "ok@x.test"}},
+        format="json",
+    )
+
+    # then: screening used the customer's
+    assert_json_error(response, 402, "card_error", "fraud_blocked")
+
+
+def test_a_browsers_confirm_takes_the_country_its_connection_shows(
+    pay, test_client, client_for, keys
+):
+    created = pay(confirm=False, risk_context={"ip_country": "FR"}).json()
+
+    client_for(keys["test_publishable"]).post(
+        f"/v1/payments/{created['id']}/confirm",
+        {"client_secret": created["client_secret"]},
+        format="json",
+        HTTP_RISK_IP_COUNTRY="NG",
+    )
+
+    assert Payment.objects.get(pk=created["id"]).risk_context["ip_country"] == "NG"
+
+
 @pytest.fixture
 def customers_card(test_client):
     """A saved card attached to a customer: (customer id, payment method id)."""
