@@ -11,7 +11,6 @@ go on (TESTING T29).
 
 import logging
 import uuid
-from typing import NamedTuple
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.dummy import DummyCache
@@ -49,18 +48,17 @@ def cache_is_shared() -> bool:
     return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))
 
 
-class Cached(NamedTuple):
-    """A cached value and the generation of its key it was loaded under."""
-
-    generation: str | None
-    value: object
-
-
 GENERATION_SECONDS = 24 * 3600  # longer than any cached value lives
 
 
 def _generation_key(key: str) -> str:
     return f"{key}:generation"
+
+
+def _value_key(key: str) -> str:
+    """Where `cached_or_load` keeps (generation, value): a key of its own, which
+    processes still running the code before generations never read."""
+    return f"{key}:cached"
 
 
 def cached_or_load(key: str, load, *, seconds: int, prefetched: dict | None = None):
@@ -79,13 +77,13 @@ def cached_or_load(key: str, load, *, seconds: int, prefetched: dict | None = No
         return load()
     if prefetched is None:
         prefetched = cached_many([key])
-    stored = prefetched.get(key)
+    stored = prefetched.get(_value_key(key))
     generation = prefetched.get(_generation_key(key))
-    if isinstance(stored, Cached) and stored.generation == generation:
-        return stored.value
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == generation:
+        return stored[1]
     value = load()
     try:
-        cache.set(key, Cached(generation, value), seconds)
+        cache.set(_value_key(key), (generation, value), seconds)
     except RedisError:
         logger.warning("Cache unreachable writing %s", key)
     return value
@@ -98,7 +96,7 @@ def cached_many(keys: list[str]) -> dict:
     if not cache_is_shared():
         return {}
     try:
-        return cache.get_many([*keys, *map(_generation_key, keys)])
+        return cache.get_many([*map(_value_key, keys), *map(_generation_key, keys)])
     except RedisError:
         logger.warning("Cache unreachable reading %s; reading the database", keys)
         return {}
@@ -106,8 +104,11 @@ def cached_many(keys: list[str]) -> dict:
 
 def forget_on_commit(key: str) -> None:
     """Cache busting for a change: at its commit, the key moves to a new generation, and
-    what was cached under the old one is no longer read (cached_or_load)."""
-    transaction.on_commit(
-        lambda: cache.set(_generation_key(key), uuid.uuid4().hex, GENERATION_SECONDS),
-        robust=True,
-    )
+    what was cached under the old one is no longer read (cached_or_load). The plain key,
+    where processes still running the code before generations cache, goes too."""
+
+    def forget() -> None:
+        cache.set(_generation_key(key), uuid.uuid4().hex, GENERATION_SECONDS)
+        cache.delete(key)
+
+    transaction.on_commit(forget, robust=True)

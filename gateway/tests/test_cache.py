@@ -69,3 +69,21 @@ def test_without_a_change_the_cached_value_is_read(shared_cache):
     assert cached_or_load("accounts:m1", lambda: ["not read"], seconds=60) == ["a"]
     assert cached_or_load("none:m1", lambda: None, seconds=60) is None  # None is a value
     assert cached_or_load("none:m1", lambda: "not read", seconds=60) is None
+
+
+@pytest.mark.django_db
+def test_older_code_sharing_the_cache_never_meets_a_value_it_cannot_read(
+    shared_cache, django_capture_on_commit_callbacks
+):
+    # given: the plain key, as code before generations caches it
+    cache.set("accounts:m2", ["old code's rows"])
+
+    # when: this code caches, and a change commits
+    cached_or_load("accounts:m2", lambda: ["rows"], seconds=60)
+    stored_by_older_code = cache.get("accounts:m2")
+    with django_capture_on_commit_callbacks(execute=True):
+        forget_on_commit("accounts:m2")
+
+    # then: the plain key kept older code's own value, and the change busts it too
+    assert stored_by_older_code == ["old code's rows"]
+    assert cache.get("accounts:m2") is None
