@@ -88,18 +88,18 @@ def redact(text: str) -> str:
     return _PAN_CANDIDATE.sub(_mask_pan, text)
 
 
-def _shown(args) -> str:
+def _shown(show, value) -> str:
     try:
-        return repr(args)
+        return show(value)
     except Exception:  # logging must never raise into the code that logs
-        return "(arguments that cannot be shown)"
+        return "(cannot be shown)"
 
 
 def _redact_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
     except Exception:  # arguments that do not fit the format string, or cannot be shown
-        message = f"{record.msg} {_shown(record.args)}"
+        message = f"{_shown(str, record.msg)} {_shown(repr, record.args)}"
     record.msg = redact(str(message))
     record.args = ()
     if record.exc_info:

@@ -65,16 +65,22 @@ class Unprintable:
 
 
 @pytest.mark.parametrize(
-    ("message", "args"),
-    [("%(missing)s", ({"other": 1},)), ("%s", (Unprintable(),))],
-    ids=["missing-key", "unprintable-argument"],
+    ("message", "args", "shown"),
+    [
+        ("%(missing)s", ({"other": 1},), "%(missing)s"),
+        ("%s", (Unprintable(),), "%s (cannot be shown)"),
+        (Unprintable(), (), "(cannot be shown)"),
+    ],
+    ids=["missing-key", "unprintable-argument", "unprintable-message"],
 )
-def test_a_record_that_cannot_be_formatted_never_raises_into_the_caller(caplog, message, args):
+def test_a_record_that_cannot_be_formatted_never_raises_into_the_caller(
+    caplog, message, args, shown
+):
     caplog.set_level(logging.INFO)
 
     logger.info(message, *args)  # must not raise
 
-    assert caplog.records[-1].getMessage().startswith(message)
+    assert caplog.records[-1].getMessage().startswith(shown)
 
 
 def test_every_log_record_is_redacted_whatever_the_handler(caplog):
