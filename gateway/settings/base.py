@@ -189,12 +189,20 @@ AUTHORIZATION_WINDOW_DAYS = env.int("AUTHORIZATION_WINDOW_DAYS", default=7)
 SUPPORT_REFUND_LIMIT_MINOR = env.int("SUPPORT_REFUND_LIMIT_MINOR", default=50_000)
 # Seconds a provider operation may stay without an answer before the resolver asks.
 PROVIDER_OPERATION_RESOLVE_AFTER = env.int("PROVIDER_OPERATION_RESOLVE_AFTER", default=30)
+# Seconds after which an operation its provider shows was never carried out is failed
+# instead of sent again: under a day, as Stripe answers a resend with a stored 5xx.
+PROVIDER_OPERATION_GIVE_UP_AFTER = env.int("PROVIDER_OPERATION_GIVE_UP_AFTER", default=6 * 3600)
 # Seconds a 3-D Secure challenge may stay unanswered before the payment is canceled.
 THREE_D_SECURE_TIMEOUT = env.int("THREE_D_SECURE_TIMEOUT", default=30 * 60)
 require_at_least(
     1, "IDEMPOTENCY_LOCK_TIMEOUT", "AUTHORIZATION_WINDOW_DAYS", "THREE_D_SECURE_TIMEOUT"
 )
 require_at_least(0, "SUPPORT_REFUND_LIMIT_MINOR", "PROVIDER_OPERATION_RESOLVE_AFTER")
+if not PROVIDER_OPERATION_RESOLVE_AFTER + 300 < PROVIDER_OPERATION_GIVE_UP_AFTER < 24 * 3600:
+    raise ImproperlyConfigured(
+        "PROVIDER_OPERATION_GIVE_UP_AFTER must exceed PROVIDER_OPERATION_RESOLVE_AFTER by more "
+        "than 300 seconds (no call may still be on its way) and stay under a day (86400)"
+    )
 if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http:// or https:// URL")
 

@@ -146,6 +146,11 @@ class Provider(Protocol):
         (or made), when known: providers that look answers up by object need them.
         """
 
+    def lookup_proves_absence(self, *, kind: str, reference: str) -> bool:
+        """Whether lookup's None means the call was never carried out (the provider's
+        object shows it), rather than that it cannot tell and a resend under the same
+        key must ask."""
+
     # Optional, for providers with a create-then-confirm flow (Stripe):
     #   prepare_authorization(request) -> str  creates the provider's object without
     #   moving money and returns its id, which is stored before authorize() runs, so a

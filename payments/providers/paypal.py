@@ -353,6 +353,11 @@ class PayPalProvider:
             return self._capture_result(order)
         return self._order_result(order)
 
+    def lookup_proves_absence(self, *, kind: str, reference: str) -> bool:
+        """An approved order shows it was never captured; a refund is only known by
+        asking again under its PayPal-Request-Id."""
+        return kind == "capture" and bool(reference)
+
     def payment_state(self, *, reference: str) -> ProviderPaymentState:
         try:
             order = self._order(reference)

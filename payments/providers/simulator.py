@@ -71,3 +71,6 @@ class SimulatorProvider:
     def lookup(self, *, idempotency_key, kind="", reference="") -> ProviderResult | None:
         answer = acquirer.lookup(idempotency_key)
         return _result(answer) if answer is not None else None
+
+    def lookup_proves_absence(self, *, kind: str, reference: str) -> bool:
+        return True  # its record of every call it took is in our database

@@ -415,6 +415,11 @@ class StripeProvider:
             return None
         return _authorization_result(intent)
 
+    def lookup_proves_absence(self, *, kind: str, reference: str) -> bool:
+        """Once the PaymentIntent is known, its state (and its refunds, tagged with our
+        key) shows what was carried out."""
+        return bool(reference)
+
     def payment_state(self, *, reference: str) -> ProviderPaymentState:
         try:
             intent = self._intent(reference)

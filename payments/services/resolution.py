@@ -11,7 +11,7 @@ from django.utils import timezone
 from payments import vault
 from payments.enums import OperationKind, OperationStatus
 from payments.models import ProviderOperation
-from payments.providers.base import ProviderError
+from payments.providers.base import Outcome, ProviderError, ProviderResult
 from payments.services.operations import operation_apply, operation_call, sends_card
 from payments.services.payments import apply_authorization, apply_capture, apply_void
 from payments.services.provider_accounts import provider_for
@@ -32,24 +32,47 @@ def operation_resolve(operation: ProviderOperation) -> bool:
     """Ask the provider what became of the operation, and apply it.
 
     The provider is asked first, by our idempotency key; only if it never received the
-    call is it sent again, with the same key. Returns True if the operation was applied.
+    call is it sent again, with the same key. An operation whose provider shows it was
+    never carried out, PROVIDER_OPERATION_GIVE_UP_AFTER after it was reserved, is failed
+    instead: no call of it can still be on its way, and none is sent again (Stripe
+    answers a resend with the 5xx it stored under the key until it forgets the key, a
+    day later, and would then carry it out late). Returns True if it was applied.
     """
     reference = operation.provider_reference
     if not reference and operation.kind != OperationKind.AUTHORIZE:
         reference = operation.payment.provider_reference
+    provider = provider_for(operation.provider_account)
     try:
-        result = provider_for(operation.provider_account).lookup(
+        result = provider.lookup(
             idempotency_key=operation.idempotency_key, kind=operation.kind, reference=reference
         )
     except ProviderError:
         logger.warning("Provider %s unreachable while resolving %s", operation.provider, operation)
         return False
+    never_carried_out = result is None and provider.lookup_proves_absence(
+        kind=operation.kind, reference=reference
+    )
+    if never_carried_out and _past_giving_up(operation):
+        logger.warning("Giving up %s: its provider never carried it out", operation)
+        result = NEVER_CARRIED_OUT
     if result is None:  # it never arrived: send it again, under the same key
         _reserve_another_attempt(operation)
         result = operation_call(operation)
         if result is None:
             return False
     return operation_apply(operation, result, APPLIERS[operation.kind])
+
+
+NEVER_CARRIED_OUT = ProviderResult(
+    Outcome.FAILED,
+    decline_code="processing_error",
+    message="The payment provider never carried this out. Try again.",
+)
+
+
+def _past_giving_up(operation: ProviderOperation) -> bool:
+    age = timezone.now() - operation.created_at
+    return age > timedelta(seconds=settings.PROVIDER_OPERATION_GIVE_UP_AFTER)
 
 
 @transaction.atomic

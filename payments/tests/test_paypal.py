@@ -277,6 +277,28 @@ def test_a_500_to_a_refund_leaves_it_pending_then_refunds_once(
     assert keys == {f"{refund.json()['id']}-refund"}
 
 
+def test_a_refund_paypal_cannot_be_asked_about_is_resent_not_given_up(
+    pay_with_paypal, fake_paypal, client, test_client, settings
+):
+    # given a refund left pending for longer than the give-up window (PayPal answering
+    # 500 for hours): whether PayPal carried it out only a resend under its key can tell
+    payment_id = pay_with_paypal().json()["id"]
+    fake_paypal.approve(_order_id(payment_id))
+    _back_from_paypal(client, payment_id)
+    fake_paypal.faults[("POST", "/refund")] = [SERVER_ERROR]
+    refund = test_client.post(f"/v1/payments/{payment_id}/refund", {"amount": 50}, format="json")
+    assert refund.json()["status"] == "pending"
+
+    # when the resolver runs after the window
+    later = timezone.now() + timedelta(seconds=settings.PROVIDER_OPERATION_GIVE_UP_AFTER + 60)
+    with travel(later):
+        operations_resolve_pending()
+
+    # then it asked PayPal again (its refunds are known only so), never gave up
+    assert test_client.get(f"/v1/refunds/{refund.json()['id']}").json()["status"] == "succeeded"
+    assert len(fake_paypal.calls("POST", "/refund")) == 2
+
+
 def test_a_500_to_the_capture_keeps_the_payment_from_being_canceled_until_resolved(
     pay_with_paypal, fake_paypal, client, test_client
 ):

@@ -340,3 +340,27 @@ def test_k_the_sandbox_challenge_page_does_not_answer_for_stripes(
     payment = Payment.objects.get(pk=body["id"])
     assert payment.status == "requires_action"
     assert list(payment.operations.values_list("kind", flat=True)) == ["authorize"]
+
+
+def test_l_an_operation_stripe_shows_was_never_carried_out_is_failed_after_the_window(
+    pay, stripe_proxy, stripe_account, settings
+):
+    # given a confirmation Stripe answered with a 500 it stores and replays to every
+    # resend under the key, without ever confirming
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    stripe_proxy.script[CONFIRM] = [SERVER_ERROR, SERVER_ERROR]
+    body = pay(provider="stripe").json()
+    assert _resolve() == 0  # the resend gets the stored 500 again
+
+    # when the give-up window has passed
+    later = timezone.now() + timedelta(seconds=settings.PROVIDER_OPERATION_GIVE_UP_AFTER + 60)
+    with travel(later):
+        resolved = operations_resolve_pending()
+
+    # then it is failed without another send (which, a day on, Stripe would carry out)
+    assert resolved == 1
+    payment = Payment.objects.get(pk=body["id"])
+    assert (payment.status, payment.failure_code) == ("failed", "processing_error")
+    assert len(_confirm_keys(stripe_proxy)) == 2
+    intent = payment.operations.get().provider_reference
+    assert _intent(stripe_account, intent)["status"] == "requires_confirmation"
