@@ -50,6 +50,15 @@ def _hashed(kind: str, value: str) -> str:
     return crypto.fingerprint(value.strip().lower(), scope=f"fraud-{kind}")
 
 
+def _counted_network(ip_address: str) -> str:
+    """What per-address velocity counts: an IPv6 host's /64 (one subscriber's, whose
+    addresses a card tester rotates at will), an IPv4 address itself."""
+    normalized = _normalized_ip(ip_address) or ip_address
+    if ":" not in normalized:
+        return normalized
+    return str(ipaddress.ip_network(f"{normalized}/64", strict=False))
+
+
 def _counter_keys(s: PaymentSignals) -> dict[str, str]:
     """Counter key per dimension of this attempt (only the dimensions it has). Test and
     live mode count apart: a test suite's attempts never weigh on live payments."""
@@ -67,7 +76,7 @@ def _counter_keys(s: PaymentSignals) -> dict[str, str]:
     if s.email:
         keys["email"] = f"a:{m}:email:{_hashed('email', s.email)}"
     if s.ip_address:
-        ip = _hashed("ip", s.ip_address)
+        ip = _hashed("ip", _counted_network(s.ip_address))
         keys["ip"] = f"a:{m}:ip:{ip}"
         keys["ip_declines"] = f"d:{m}:ip:{ip}"
     if s.device_id:

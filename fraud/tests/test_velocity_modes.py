@@ -10,7 +10,7 @@ from payments.tests.helpers import random_pan
 pytestmark = pytest.mark.django_db
 
 
-def _attempt(merchant, number: str, *, livemode: bool, n: int):
+def _attempt(merchant, number: str, *, livemode: bool, n: int, ip_address: str = ""):
     signals = PaymentSignals(
         merchant_id=merchant.id,
         livemode=livemode,
@@ -19,6 +19,7 @@ def _attempt(merchant, number: str, *, livemode: bool, n: int):
         currency="usd",
         card_fingerprint=crypto.fingerprint(number, scope=merchant.id),
         card_global_fingerprint=crypto.fingerprint(number, scope="global"),
+        ip_address=ip_address,
     )
     return payment_assess(signals)[1]
 
@@ -33,3 +34,12 @@ def test_test_mode_attempts_do_not_count_in_live_mode(merchant):
 
     assert (live.card_attempts, live.card_attempts_all_merchants) == (1, 1)
     assert (test.card_attempts, test.card_attempts_all_merchants) == (6, 6)
+
+
+def test_ipv6_addresses_of_one_subscriber_count_as_one(merchant):
+    """A card tester rotating addresses within its /64 is still one address to velocity."""
+    for n, address in enumerate(["2001:db8:1:2::1", "2001:db8:1:2::ff", "2001:db8:1:2:a::9"]):
+        facts = _attempt(merchant, random_pan(), livemode=False, n=n, ip_address=address)
+
+    elsewhere = _attempt(merchant, random_pan(), livemode=False, n=9, ip_address="2001:db8:1:3::1")
+    assert (facts.ip_attempts, elsewhere.ip_attempts) == (3, 1)
