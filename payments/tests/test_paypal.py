@@ -257,17 +257,27 @@ def _resolve_later() -> int:
         return operations_resolve_pending()
 
 
-def test_a_500_to_a_refund_leaves_it_pending_then_refunds_once(
-    pay_with_paypal, fake_paypal, client, test_client
-):
-    # given a captured order, and a refund PayPal answers with a 500 (it may have refunded)
-    payment_id = pay_with_paypal().json()["id"]
-    fake_paypal.approve(_order_id(payment_id))
-    _back_from_paypal(client, payment_id)
-    fake_paypal.faults[("POST", "/refund")] = [SERVER_ERROR]
+@pytest.fixture
+def refund_answered_500(pay_with_paypal, fake_paypal, client, test_client):
+    """`refund_answered_500()`: a refund of a captured order that PayPal answered with a
+    500 (whether it refunded, only a resend under the same PayPal-Request-Id tells)."""
 
+    def make():
+        payment_id = pay_with_paypal().json()["id"]
+        fake_paypal.approve(_order_id(payment_id))
+        _back_from_paypal(client, payment_id)
+        fake_paypal.faults[("POST", "/refund")] = [SERVER_ERROR]
+        url = f"/v1/payments/{payment_id}/refund"
+        return test_client.post(url, {"amount": 50}, format="json")
+
+    return make
+
+
+def test_a_500_to_a_refund_leaves_it_pending_then_refunds_once(
+    refund_answered_500, fake_paypal, test_client
+):
     # when
-    refund = test_client.post(f"/v1/payments/{payment_id}/refund", {"amount": 50}, format="json")
+    refund = refund_answered_500()
 
     # then it waits for the resolver, which asks again under the same PayPal-Request-Id
     assert refund.json()["status"] == "pending"
@@ -278,15 +288,11 @@ def test_a_500_to_a_refund_leaves_it_pending_then_refunds_once(
 
 
 def test_a_refund_paypal_cannot_be_asked_about_is_resent_not_given_up(
-    pay_with_paypal, fake_paypal, client, test_client, settings
+    refund_answered_500, fake_paypal, test_client, settings
 ):
     # given a refund left pending for longer than the give-up window (PayPal answering
-    # 500 for hours): whether PayPal carried it out only a resend under its key can tell
-    payment_id = pay_with_paypal().json()["id"]
-    fake_paypal.approve(_order_id(payment_id))
-    _back_from_paypal(client, payment_id)
-    fake_paypal.faults[("POST", "/refund")] = [SERVER_ERROR]
-    refund = test_client.post(f"/v1/payments/{payment_id}/refund", {"amount": 50}, format="json")
+    # 500 for hours)
+    refund = refund_answered_500()
     assert refund.json()["status"] == "pending"
 
     # when the resolver runs after the window
