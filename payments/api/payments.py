@@ -78,26 +78,38 @@ def _check_client_secret(given: str | None, payment: Payment) -> None:
         )
 
 
-OBSERVED_FROM_THE_CONNECTION = ("ip_address", "user_agent", "ip_country")
 BROWSER_MAY_ADD = ("device_id",)
 
 
-def _risk_context(request, given: dict | None, *, from_browser: bool = False) -> dict:
+def _risk_context(request, given: dict | None) -> dict:
     """`risk_context` with the IP country from the header when the body has none (and
-    the header names a country).
-
-    A publishable-key call comes from the cardholder's browser, which could name any
-    address to slip past a blocklist or a velocity rule: there the connection's IP
-    address and user agent, and the header's country, replace what the body says."""
+    the header names a country)."""
     context = dict(given or {})
     header = request.headers.get(IP_COUNTRY_HEADER, "").upper()
-    if from_browser:
-        context.pop("ip_country", None)
-        context["ip_address"] = client_ip(request)
-        context["user_agent"] = request.headers.get("User-Agent", "")[:500]
     if "ip_country" not in context and header in countries_by_alpha2:
         context["ip_country"] = header
     return {key: value for key, value in context.items() if value}
+
+
+def _browser_risk_context(request, given: dict | None, *, payment: Payment) -> dict:
+    """A publishable-key call comes from the cardholder's browser, which could name any
+    address or e-mail to slip past a blocklist or a velocity rule: the connection's IP
+    address and user agent, and the header's country, replace what anyone said, and of
+    its body only what BROWSER_MAY_ADD is taken, where the merchant gave none."""
+    merchant_gave = payment.risk_context or {}
+    body = {
+        name: value
+        for name, value in (given or {}).items()
+        if name in BROWSER_MAY_ADD and name not in merchant_gave
+    }
+    return _risk_context(
+        request,
+        {
+            **body,
+            "ip_address": client_ip(request),
+            "user_agent": request.headers.get("User-Agent", "")[:500],
+        },
+    )
 
 
 # As Stripe: card networks print the descriptor on statements, which take none of these.
@@ -271,18 +283,11 @@ class PaymentViewSet(ApiViewSet):
         data = self.parse(PaymentConfirmInputSerializer)
         payment = self._payment(pk)
         from_browser = not request.auth.is_secret
-        risk_context = _risk_context(request, data.get("risk_context"), from_browser=from_browser)
         if from_browser:
             _check_client_secret(data.get("client_secret"), payment)
-            # What the connection shows replaces what anyone said; of the rest, the browser
-            # may only add its device (not swap a blocklisted e-mail for a clean one).
-            given = payment.risk_context or {}
-            risk_context = {
-                name: value
-                for name, value in risk_context.items()
-                if name in OBSERVED_FROM_THE_CONNECTION
-                or (name in BROWSER_MAY_ADD and name not in given)
-            }
+            risk_context = _browser_risk_context(request, data.get("risk_context"), payment=payment)
+        else:
+            risk_context = _risk_context(request, data.get("risk_context"))
         payment = payment_services.payment_confirm(
             payment=payment,
             payment_method_id=data.get("payment_method"),
