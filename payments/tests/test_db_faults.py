@@ -53,7 +53,9 @@ def pause_in(monkeypatch):
         def paused(*args, **kwargs):
             if not pause.inside.is_set():
                 assert connection.in_atomic_block, f"{name} should run inside a transaction"
-                pause.backend_pid = connection.connection.get_backend_pid()
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pause.backend_pid = cursor.fetchone()[0]
                 pause.inside.set()
                 pause.resume.wait(timeout=30)
             return real(*args, **kwargs)
