@@ -129,10 +129,11 @@ else:
     # A new connection per request costs about 4x the throughput: keep them.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters bound by the server, so psycopg prepares a statement its connection has
-    # run before: PostgreSQL then plans each of a payment's statements once per
-    # connection instead of once per request (a quarter of its CPU per payment).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
+    # Parameters bound by the server, and a statement a connection has run 5 times
+    # prepared (Django turns psycopg's preparing off unless told): PostgreSQL then plans
+    # each of a payment's statements once per connection instead of once per request.
+    # A pooler in transaction mode (PgBouncer before 1.21) would need both off.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Reports (the admin's dashboard) read from a PostgreSQL read replica when one is set;
 # everything else stays on the primary (gateway.routers).
