@@ -141,6 +141,7 @@ if env("REPORTS_DATABASE_URL", default=""):
     DATABASES["reports"] = {
         **env.db("REPORTS_DATABASE_URL"),
         "ENGINE": DATABASES["default"]["ENGINE"],
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
         "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
