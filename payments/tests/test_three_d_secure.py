@@ -48,15 +48,11 @@ def _answer(browser, payment: dict, result: str):
     assert page.status_code == 200
     return browser.post(
         urlsplit(payment["next_action"]["redirect_to_url"]["url"]).path,
-        {
-            "client_secret": payment["client_secret"],
-            "result": result,
-            "csrfmiddlewaretoken": page.context["csrf_token"],
-        },
+        {"client_secret": payment["client_secret"], "result": result},
     )
 
 
-def test_the_challenge_page_shows_the_payment_and_posts_with_csrf(browser, challenged):
+def test_the_challenge_page_shows_the_payment(browser, challenged):
     payment = challenged()
 
     page = browser.get(_path(payment["next_action"]["redirect_to_url"]["url"]))
@@ -65,7 +61,6 @@ def test_the_challenge_page_shows_the_payment_and_posts_with_csrf(browser, chall
     html = page.content.decode()
     for shown in ("10.00 USD", "Acme Shop", "ending in 3155"):
         assert shown in html
-    assert 'name="csrfmiddlewaretoken"' in html
     assert page["Cache-Control"].startswith("max-age=0")
     assert page["X-Frame-Options"] == "DENY"
 
@@ -142,11 +137,7 @@ def test_a_second_answer_changes_nothing(browser, challenged):
 
     again = browser.post(
         urlsplit(payment["next_action"]["redirect_to_url"]["url"]).path,
-        {
-            "client_secret": payment["client_secret"],
-            "result": "fail",
-            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
-        },
+        {"client_secret": payment["client_secret"], "result": "fail"},
     )
 
     assert again.status_code == 302
@@ -210,15 +201,28 @@ def test_the_challenge_needs_the_client_secret(browser, challenged, pay):
     assert browser.get("/hosted/payments/pay_x/authenticate?client_secret=x").status_code == 404
 
 
-def test_the_answer_needs_the_csrf_token(browser, challenged):
+def test_a_plain_post_of_the_challenge_url_answers_it(challenged):
+    # given: no page was loaded, no cookie is kept, CSRF checks are on (SPEC §5: the
+    # form is submitted with `result`; the client secret in the URL is what authorizes)
     payment = challenged()
+    url = _path(payment["next_action"]["redirect_to_url"]["url"])
 
-    response = browser.post(
-        urlsplit(payment["next_action"]["redirect_to_url"]["url"]).path,
-        {"client_secret": payment["client_secret"], "result": "approve"},
-    )
+    # when
+    response = Client(enforce_csrf_checks=True).post(url, {"result": "approve"})
 
-    assert response.status_code == 403
+    # then
+    assert response.status_code == 302
+    assert "redirect_status=succeeded" in response["Location"]
+    assert Payment.objects.get(pk=payment["id"]).status == "captured"
+
+
+def test_a_post_without_the_client_secret_answers_nothing(browser, challenged):
+    payment = challenged()
+    path = urlsplit(payment["next_action"]["redirect_to_url"]["url"]).path
+
+    response = browser.post(path, {"result": "approve"})
+
+    assert response.status_code == 404
     assert Payment.objects.get(pk=payment["id"]).status == "requires_action"
 
 
