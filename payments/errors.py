@@ -18,9 +18,10 @@ class AmountTooLarge(InvalidRequestError):
 
 
 class OperationInProgress(ApiError):
-    """Another operation on this payment is waiting for the provider's answer."""
+    """Another operation on this payment is waiting for the provider's answer (a 400:
+    SPEC §5 keeps 409 for `idempotency_error`)."""
 
-    status_code = 409
+    status_code = 400
     code = "payment_operation_in_progress"
 
 

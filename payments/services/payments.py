@@ -5,6 +5,7 @@ moves and emits `payment.<new status>`, all in one transaction. Provider calls h
 between transactions (see payments.services.operations).
 """
 
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -556,8 +557,40 @@ def _reserve_exclusive(payment: Payment, **kwargs) -> ProviderOperation:
             return operation_reserve(payment=payment, **kwargs)
     except IntegrityError:
         raise OperationInProgress(
-            "Another operation on this payment is in progress. Retry shortly."
+            "Another operation on this payment is waiting for its provider's answer. Retry shortly."
         ) from None
+
+
+# How long a capture or cancel waits for another one of the same payment to get its
+# provider's answer (a call takes well under a second; one that timed out waits for the
+# resolver, far longer).
+EXCLUSIVE_WAIT_SECONDS = 5.0
+_EXCLUSIVE_POLL_SECONDS = 0.02
+
+
+def _once_others_settle(payment: Payment, action):
+    """`action()`, a capture or cancel of `payment`. While another such operation of the
+    payment waits for its provider, wait for that answer and run `action` again, so that
+    of concurrent requests one wins and the others get what the state it left allows
+    (400 `payment_unexpected_state` after a capture), never a conflict to retry."""
+    deadline = time.monotonic() + EXCLUSIVE_WAIT_SECONDS
+    while True:
+        try:
+            return action()
+        except OperationInProgress:
+            if not _exclusive_settled_by(payment, deadline):
+                raise
+
+
+def _exclusive_settled_by(payment: Payment, deadline: float) -> bool:
+    pending = ProviderOperation.objects.filter(
+        payment_id=payment.pk, status=OperationStatus.PENDING
+    ).exclude(kind=OperationKind.REFUND)
+    while pending.exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_EXCLUSIVE_POLL_SECONDS)
+    return True
 
 
 def authorization_expires_at(payment: Payment):
@@ -575,6 +608,10 @@ def check_authorization_unexpired(payment: Payment) -> None:
 
 def payment_capture(*, payment: Payment, amount_minor: int | None = None) -> Payment:
     """Capture an authorized payment, all of it or less (the rest is released)."""
+    return _once_others_settle(payment, partial(_capture, payment, amount_minor))
+
+
+def _capture(payment: Payment, amount_minor: int | None) -> Payment:
     with transaction.atomic():
         payment = _locked(payment)
         if payment.status != S.AUTHORIZED:
@@ -599,6 +636,10 @@ def payment_capture(*, payment: Payment, amount_minor: int | None = None) -> Pay
 
 def payment_cancel(*, payment: Payment, reason: str = "") -> Payment:
     """Cancel (void) a payment that has not been captured."""
+    return _once_others_settle(payment, partial(_cancel, payment, reason))
+
+
+def _cancel(payment: Payment, reason: str) -> Payment:
     with transaction.atomic():
         payment = _locked(payment)
         cancellable = (S.CREATED, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW)

@@ -7,13 +7,18 @@ CONCURRENCY_REPEATS (default 3) sets how often the small races are repeated.
 """
 
 import os
+import threading
+import time
 
 import pytest
+from django.db import transaction
 
 from gateway.tests.concurrency import run_concurrently
-from payments.enums import PaymentStatus
+from payments.enums import OperationKind, PaymentStatus
 from payments.ledger import LedgerTransaction, TransactionType, unbalanced_transactions
 from payments.models import Payment, Refund
+from payments.services import payments as payment_services
+from payments.services.operations import operation_reserve
 from simulator.models import SimulatedCharge
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -107,10 +112,7 @@ def test_capture_and_cancel_race_has_exactly_one_winner(pay, client_for, keys, a
     (winner,) = winners
     (loser,) = set(actions) - {winner}
     loser_status, loser_body = outcomes[loser]
-    assert (loser_status, error_code(loser_body)) in [
-        (400, "payment_unexpected_state"),
-        (409, "payment_operation_in_progress"),
-    ]
+    assert (loser_status, error_code(loser_body)) == (400, "payment_unexpected_state")
     payment = Payment.objects.get(pk=payment_id)
     charge = SimulatedCharge.objects.get(reference=payment.provider_reference)
     if winner == "capture":
@@ -144,8 +146,7 @@ def test_concurrent_captures_capture_once(pay, client_for, keys):
     statuses = sorted(status for status, _ in results)
     assert statuses.count(200) == 1
     assert all(
-        (status, error_code(body))
-        in [(400, "payment_unexpected_state"), (409, "payment_operation_in_progress")]
+        (status, error_code(body)) == (400, "payment_unexpected_state")
         for status, body in results
         if status != 200
     )
@@ -155,3 +156,54 @@ def test_concurrent_captures_capture_once(pay, client_for, keys):
     assert ledger_count(payment_id, TransactionType.CHARGE) == 1
     assert payment.operations.filter(kind="capture", status="succeeded").count() == 1
     assert list(unbalanced_transactions()) == []
+
+
+def test_a_capture_waits_for_a_cancel_in_flight_and_gets_what_it_left(
+    pay, client_for, keys, monkeypatch
+):
+    # given: a cancel whose provider call is under way (its operation reserved, not
+    # answered) when the capture arrives; the provider answers 0.2 s later
+    payment_id = pay(amount=1_000, capture_method="manual").json()["id"]
+    real_call = payment_services.operation_call
+    calling = threading.Event()
+
+    def slow_call(operation, **kwargs):
+        calling.set()
+        time.sleep(0.2)
+        return real_call(operation, **kwargs)
+
+    monkeypatch.setattr(payment_services, "operation_call", slow_call)
+    secret = keys["test_secret"]
+    cancel = threading.Thread(
+        target=post_from_thread, args=(client_for, secret, f"/v1/payments/{payment_id}/cancel", {})
+    )
+    cancel.start()
+    assert calling.wait(timeout=10)
+
+    # when
+    status, body = post_from_thread(client_for, secret, f"/v1/payments/{payment_id}/capture", {})
+    cancel.join()
+
+    # then: not a conflict to retry, but the answer of the canceled payment
+    assert (status, error_code(body)) == (400, "payment_unexpected_state")
+    assert Payment.objects.get(pk=payment_id).status == PaymentStatus.CANCELED
+
+
+def test_a_capture_behind_an_operation_still_unanswered_gives_up_after_the_wait(
+    pay, client_for, keys, monkeypatch
+):
+    # given: a cancel whose provider never answered (the resolver will ask again later)
+    payment_id = pay(amount=1_000, capture_method="manual").json()["id"]
+    with transaction.atomic():
+        operation_reserve(payment=Payment.objects.get(pk=payment_id), kind=OperationKind.VOID)
+    monkeypatch.setattr(payment_services, "EXCLUSIVE_WAIT_SECONDS", 0.1)
+
+    # when
+    status, body = post_from_thread(
+        client_for, keys["test_secret"], f"/v1/payments/{payment_id}/capture", {}
+    )
+
+    # then: SPEC §5 keeps 409 for idempotency errors
+    assert (status, error_code(body)) == (400, "payment_operation_in_progress")
+    assert body["error"]["type"] == "invalid_request_error"
+    assert Payment.objects.get(pk=payment_id).status == PaymentStatus.AUTHORIZED
