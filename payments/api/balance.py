@@ -38,6 +38,7 @@ class BalanceTransactionSerializer(serializers.Serializer):
     status = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()
     created = UnixTimestampField(source="created_at")
+    livemode = serializers.BooleanField()  # SPEC §2: objects carry it
 
     def get_object(self, txn) -> str:
         return "balance_transaction"

@@ -63,6 +63,7 @@ def test_capture_and_refund_postings_balance_and_feed_the_balance(pay, test_clie
         ("charge", 1000, 59, 941, payment_id),
     ]
     assert (listed[0]["object"], listed[0]["description"]) == ("balance_transaction", None)
+    assert [t["livemode"] for t in listed] == [False, False]  # SPEC §2: objects carry it
     assert test_client.get(f"/v1/balance_transactions/{listed[1]['id']}").json() == listed[1]
     by_source = test_client.get(f"/v1/balance_transactions?source={refund['id']}").json()
     assert [t["id"] for t in by_source["data"]] == [listed[0]["id"]]
