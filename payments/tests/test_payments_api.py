@@ -572,3 +572,26 @@ def test_answers_carrying_a_client_secret_are_never_cached(pay, test_client):
     read = test_client.get(f"/v1/payments/{created.json()['id']}")
 
     assert created["Cache-Control"] == read["Cache-Control"] == "no-cache, no-store"
+
+
+@pytest.mark.parametrize(
+    ("card", "param"),
+    [
+        ({"number": "4242424242424242", "exp_year": 2040}, "payment_method_data[card][exp_month]"),
+        ({"exp_month": 12, "exp_year": 2040}, "payment_method_data[card][number]"),
+    ],
+)
+def test_a_card_missing_a_field_is_a_missing_parameter_as_when_tokenizing(pay, card, param):
+    response = pay(payment_method_data={"type": "card", "card": card})
+
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_missing")
+    assert error["param"] == param
+    assert not Payment.objects.exists()
+
+
+def test_inline_billing_details_are_checked_as_when_tokenizing(pay):
+    response = pay(payment_method_data={**card_data(), "billing_details": {"nickname": "x"}})
+
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_unknown")
+    assert error["param"] == "payment_method_data[billing_details][nickname]"
+    assert not Payment.objects.exists()
