@@ -289,13 +289,18 @@ def _reserve_first_attempt(payment: Payment, *, usable: bool) -> ProviderOperati
     return operation_reserve(payment=payment, kind=OperationKind.AUTHORIZE, first_of_kind=True)
 
 
-def _authorize(operation: ProviderOperation, *, cvc: str | None, route: Route) -> Payment:
+def _authorize(
+    operation: ProviderOperation, *, cvc: str | None, route: Route, announce_wait: bool = False
+) -> Payment:
     """Call the provider; on a retryable failure go on to the next account of the
     route, each attempt its own operation. A timeout is not retried elsewhere: the
-    first provider may have charged, so the payment waits for the resolver."""
+    first provider may have charged, so the payment waits for the resolver (and with
+    `announce_wait`, says so with `payment.processing`)."""
     while True:
         result = operation_call(operation, cvc=cvc)
         if result is None:
+            if announce_wait:
+                _announce_processing(operation.payment)
             return operation.payment
         if result.outcome == Outcome.FAILED:
             found, account = _next_usable(route)
@@ -309,6 +314,21 @@ def _authorize(operation: ProviderOperation, *, cvc: str | None, route: Route) -
         if not operation_apply(operation, result, apply_authorization):
             operation.payment.refresh_from_db()  # applied meanwhile by someone else
         return operation.payment
+
+
+def _announce_processing(payment: Payment) -> None:
+    """Emit `payment.processing` for a payment its creation left waiting for an answer.
+
+    Creating a payment writes only `payment.created`, though the row is born
+    `processing` (its authorization begins in the same transaction): a card answered
+    at once never shows that state, as at Stripe. One left without an answer (a
+    timeout) shows it until the resolver moves it on, so it is announced, unless the
+    resolver has already done so.
+    """
+    with transaction.atomic():
+        locked = _locked(payment)
+        if locked.status == S.PROCESSING:
+            _emit(locked, status=S.PROCESSING)
 
 
 def _check_paypal(
@@ -464,7 +484,7 @@ def payment_create(
         )
     if operation is None:
         return _declined_or(payment)
-    return _declined_or(_authorize(operation, cvc=cvc, route=route))
+    return _declined_or(_authorize(operation, cvc=cvc, route=route, announce_wait=True))
 
 
 def _declined_or(payment: Payment) -> Payment:

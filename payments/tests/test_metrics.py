@@ -14,7 +14,7 @@ from payments.tests.conftest import card_data
 
 pytestmark = pytest.mark.django_db
 
-STATUSES = ("created", "captured", "failed", "canceled")
+STATUSES = ("created", "processing", "captured", "failed", "canceled")
 
 
 def _counts() -> dict[str, float]:
@@ -34,10 +34,12 @@ def test_payments_are_counted_by_status_and_provider_when_they_commit(
     with django_capture_on_commit_callbacks(execute=True):
         assert pay().status_code == 200
         assert pay(payment_method_data=card_data("4000000000000002")).status_code == 402
+        assert pay(simulate="network_timeout").json()["status"] == "processing"
 
     after = _counts()
     assert {s: after[s] - before[s] for s in STATUSES} == {
-        "created": 2,
+        "created": 3,
+        "processing": 1,
         "captured": 1,
         "failed": 1,
         "canceled": 0,

@@ -7,6 +7,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from gateway.events import Event
 from gateway.idempotency import IdempotencyKey
 from payments.models import Payment
 from payments.services import resolution
@@ -38,6 +39,14 @@ def test_a_timed_out_authorization_is_resolved_from_the_provider_once(pay):
     assert payment.status == "captured"
     assert payment.operations.get().status == "succeeded"
     assert payment.ledger_transactions.count() == 1
+    # the outbox told the wait and its end, once each
+    events = Event.objects.filter(object_id=payment_id).order_by("id")
+    assert list(events.values_list("type", flat=True)) == [
+        "payment.created",
+        "payment.processing",
+        "payment.captured",
+    ]
+    assert events[1].data["object"]["status"] == "processing"
     # one charge upstream, answered under the operation's key
     assert SimulatedCharge.objects.get().idempotency_key == payment.operations.get().idempotency_key
     call_command("ledger_check")
