@@ -277,13 +277,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 # Workers and beat log through LOGGING below (JSON lines, redacted), not Celery's text.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "gateway.beat:SeedingDatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ROUTES = {
     "payments.tasks.*": {"queue": "payments"},
     "webhooks.tasks.*": {"queue": "webhooks"},
 }
-# Periodic jobs; django-celery-beat copies them into its tables, editable in the admin.
+# Periodic jobs: beat copies those missing into its tables, where the admin edits them.
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {
         "task": "gateway.tasks.idempotency_keys_purge_task",

@@ -13,12 +13,12 @@ import time_machine
 from django.urls import include, path
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
-from django_celery_beat.schedulers import DatabaseScheduler
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from gateway import crypto
 from gateway.api.errors import IdempotencyError
+from gateway.beat import SeedingDatabaseScheduler
 from gateway.celery import app as celery_app
 from gateway.idempotency import IdempotencyKey, idempotency_claim, idempotency_keys_purge
 from gateway.tasks import idempotency_keys_purge_task
@@ -441,7 +441,7 @@ def test_purge_task_runs_the_purge(test_client):
 @pytest.mark.django_db(transaction=True)  # the scheduler closes connections as beat does
 def test_beat_schedule_runs_the_purge_hourly_from_the_database_scheduler():
     # when: beat starts and syncs CELERY_BEAT_SCHEDULE into its admin-editable tables
-    scheduler = DatabaseScheduler(app=celery_app)
+    scheduler = SeedingDatabaseScheduler(app=celery_app)
     scheduler._finalize()  # its at-exit sync, run now while the test database exists
 
     # then
