@@ -43,7 +43,7 @@ def queue_register(name: str, oldest_due: Callable[[datetime], datetime | None])
     _queues[name] = oldest_due
 
 
-def _multiprocess_dir() -> str:
+def multiprocess_dir() -> str:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 
@@ -56,7 +56,7 @@ def name_files_per_host() -> None:
 
     Call before the first metric value exists (the gateway app's ready()).
     """
-    if _multiprocess_dir():
+    if multiprocess_dir():
         values.ValueClass = values.MultiProcessValue(process_identifier=_process_identifier)
 
 
@@ -90,7 +90,7 @@ class _Scrape:
 
 
 def _counters():
-    path = _multiprocess_dir()
+    path = multiprocess_dir()
     if not path:
         return REGISTRY
     registry = CollectorRegistry()
