@@ -7,7 +7,6 @@ import sys
 from datetime import timedelta
 
 import pytest
-from django.core.checks import run_checks
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -88,15 +87,3 @@ def test_processes_sharing_a_metrics_folder_are_added_up(tmp_path):
     files = [path.name for path in tmp_path.iterdir()]
     assert len(files) == 2
     assert all(socket.gethostname() in name for name in files), files
-
-
-def _deploy_warnings() -> set[str]:
-    return {message.id for message in run_checks(include_deployment_checks=True)}
-
-
-def test_check_deploy_warns_when_processes_count_alone(monkeypatch, tmp_path):
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    assert "gateway.W001" in _deploy_warnings()
-
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    assert "gateway.W001" not in _deploy_warnings()
