@@ -12,4 +12,5 @@ class FraudConfig(AppConfig):
     verbose_name = "Fraud screening"
 
     def ready(self) -> None:
+        import fraud.api.schema
         import fraud.selectors  # noqa: F401 - connects the screening cache's busting

@@ -76,7 +76,31 @@ class CurrencyField(serializers.Field):
         return value
 
 
-@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2}$"})
+def _any_case(letters) -> str:
+    return "".join(letter + letter.lower() for letter in letters)
+
+
+def _country_pattern() -> str:
+    """The ISO 3166-1 alpha-2 codes as a regular expression in any case, one branch per
+    first letter: `^(?:[Aa][DdEe…]|…)$`."""
+    second_letters: dict[str, list[str]] = {}
+    for code in sorted(countries_by_alpha2):
+        second_letters.setdefault(code[0], []).append(code[1])
+    branches = (
+        f"[{_any_case(first)}][{_any_case(seconds)}]" for first, seconds in second_letters.items()
+    )
+    return f"^(?:{'|'.join(branches)})$"
+
+
+IP_ADDRESS_SCHEMA = {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+
+
+@extend_schema_field(IP_ADDRESS_SCHEMA)
+class IPAddressField(serializers.IPAddressField):
+    """An IPv4 or IPv6 address, documented as one (DRF's field says only "string")."""
+
+
+@extend_schema_field({"type": "string", "pattern": _country_pattern()})
 class CountryField(serializers.CharField):
     """An ISO 3166-1 alpha-2 country code, any case in, upper case out."""
 

@@ -3,8 +3,9 @@
 Adds what ApiViewSet does to every operation of a kind, so no view has to repeat it:
 the optional `Idempotency-Key` header on every POST, the errors every operation of a
 kind can answer (authentication, rate limit; body and idempotency errors on a POST; a
-missing object where the path names one; bad list parameters), and closed request
-bodies where the input serializer refuses unknown parameters.
+missing object where the path names one; bad list parameters), closed request
+bodies where the input serializer refuses unknown parameters, and no empty list
+parameters.
 """
 
 from drf_spectacular.openapi import AutoSchema
@@ -40,6 +41,18 @@ class ApiAutoSchema(AutoSchema):
         parameters = super().get_override_parameters()
         if self.method == "POST":
             parameters = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
+        return parameters
+
+    def _get_parameters(self):
+        """Lists refuse an empty query parameter (gateway.api.filters.known_parameters),
+        so each of their free-text parameters takes at least one character."""
+        parameters = super()._get_parameters()
+        if self.method != "GET":
+            return parameters
+        for parameter in parameters:
+            schema = parameter["schema"]
+            if parameter["in"] == "query" and schema.get("type") == "string":
+                parameter["schema"] = {"minLength": 1, **schema}
         return parameters
 
     def _errors_of_every_such_operation(self) -> set[int]:

@@ -23,6 +23,7 @@ CHECKS = [
     schemathesis.checks.content_type_conformance,
     schemathesis.checks.response_headers_conformance,
     schemathesis.checks.response_schema_conformance,
+    schemathesis.checks.negative_data_rejection,
 ]
 
 

@@ -15,6 +15,7 @@ from gateway.api.fields import (
     AmountField,
     CountryField,
     CurrencyField,
+    IPAddressField,
     MetadataField,
     StrictBooleanField,
     StrictInputSerializer,
@@ -59,7 +60,7 @@ IP_COUNTRY_HEADER = "Risk-IP-Country"
 class RiskContextSerializer(StrictInputSerializer):
     """What the merchant knows about the cardholder, for fraud screening."""
 
-    ip_address = serializers.IPAddressField(required=False)
+    ip_address = IPAddressField(required=False)
     ip_country = CountryField(
         required=False,
         help_text="Two-letter country of the IP address, if the merchant knows it (or send "

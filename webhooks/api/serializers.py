@@ -1,5 +1,6 @@
 """Shapes of the webhook API: input checks only, rendering through representations."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gateway.api.fields import StrictBooleanField, StrictInputSerializer
@@ -10,6 +11,24 @@ from webhooks.representations import endpoint_snapshot
 MAX_ENABLED_EVENTS = len(EVENT_TYPES)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": list(EVENT_TYPES)},
+                "minItems": 1,
+                "maxItems": MAX_ENABLED_EVENTS,
+            },
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": [WILDCARD]},
+                "minItems": 1,
+                "maxItems": 1,
+            },
+        ]
+    }
+)
 class EnabledEventsField(serializers.ListField):
     """Known event types, or exactly `["*"]`; duplicates are dropped."""
 
