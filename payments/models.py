@@ -395,7 +395,9 @@ class ProviderOperation(models.Model):
     """One call to a provider, reserved before the call and resolved after it.
 
     `idempotency_key` is sent to the provider, so asking again (after a timeout, a
-    crash or a retry) can never execute the operation twice upstream.
+    crash or a retry) can never execute the operation twice upstream. `request_key`
+    is the Idempotency-Key of the API request that reserved a capture or void, so
+    that a retry of that request resumes it instead of starting another.
     """
 
     id = PrefixedIdField(prefix="op")
@@ -417,6 +419,7 @@ class ProviderOperation(models.Model):
         help_text="where the call went (empty: the built-in simulator)",
     )
     idempotency_key = models.CharField(max_length=100, unique=True)
+    request_key = idempotency_key_link()
     amount_minor = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=24, blank=True, help_text="why it was requested")
     provider_reference = models.CharField(max_length=100, blank=True)

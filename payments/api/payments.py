@@ -316,7 +316,9 @@ class PaymentViewSet(ApiViewSet):
         """Capture an authorized payment; a smaller `amount` releases the rest."""
         data = self.parse(PaymentCaptureInputSerializer)
         payment = payment_services.payment_capture(
-            payment=self._payment(pk), amount_minor=data.get("amount")
+            payment=self._payment(pk),
+            amount_minor=data.get("amount"),
+            idempotency_key=getattr(request, "idempotency_key", None),
         )
         return Response(PaymentSerializer(payment).data)
 
@@ -329,7 +331,9 @@ class PaymentViewSet(ApiViewSet):
         """Cancel a payment that has not been captured (voids the authorization)."""
         data = self.parse(PaymentCancelInputSerializer)
         payment = payment_services.payment_cancel(
-            payment=self._payment(pk), reason=data.get("cancellation_reason", "")
+            payment=self._payment(pk),
+            reason=data.get("cancellation_reason", ""),
+            idempotency_key=getattr(request, "idempotency_key", None),
         )
         return Response(PaymentSerializer(payment).data)
 

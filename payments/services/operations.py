@@ -48,6 +48,7 @@ def operation_reserve(
     refund=None,
     reason: str = "",
     first_of_kind: bool = False,
+    request_key=None,
 ) -> ProviderOperation:
     """Create the pending operation; call inside the reserving transaction.
 
@@ -74,6 +75,7 @@ def operation_reserve(
         idempotency_key=key,
         amount_minor=amount_minor,
         reason=reason,
+        request_key=request_key,
         attempts=1,  # reserved to be sent right away
     )
     if sends_card(operation):

@@ -626,12 +626,27 @@ def check_authorization_unexpired(payment: Payment) -> None:
         )
 
 
-def payment_capture(*, payment: Payment, amount_minor: int | None = None) -> Payment:
-    """Capture an authorized payment, all of it or less (the rest is released)."""
-    return _once_others_settle(payment, partial(_capture, payment, amount_minor))
+def _resumable(payment: Payment, kind: str, idempotency_key) -> bool:
+    """Whether a request with this Idempotency-Key already reserved such an operation:
+    its first attempt died (or answered 5xx) before the answer was stored."""
+    return (
+        idempotency_key is not None
+        and payment.operations.filter(kind=kind, request_key=idempotency_key).exists()
+    )
 
 
-def _capture(payment: Payment, amount_minor: int | None) -> Payment:
+def payment_capture(
+    *, payment: Payment, amount_minor: int | None = None, idempotency_key=None
+) -> Payment:
+    """Capture an authorized payment, all of it or less (the rest is released). A
+    repeat under the same Idempotency-Key finishes the capture its first attempt
+    reserved, instead of refusing the payment it captured."""
+    if _resumable(payment, OperationKind.CAPTURE, idempotency_key):
+        return payment_resume(payment)
+    return _once_others_settle(payment, partial(_capture, payment, amount_minor, idempotency_key))
+
+
+def _capture(payment: Payment, amount_minor: int | None, idempotency_key) -> Payment:
     with transaction.atomic():
         payment = _locked(payment)
         if payment.status != S.AUTHORIZED:
@@ -646,7 +661,12 @@ def _capture(payment: Payment, amount_minor: int | None) -> Payment:
                 f"({payment.amount_capturable_minor})."
             )
         check_authorization_unexpired(payment)
-        operation = _reserve_exclusive(payment, kind=OperationKind.CAPTURE, amount_minor=amount)
+        operation = _reserve_exclusive(
+            payment,
+            kind=OperationKind.CAPTURE,
+            amount_minor=amount,
+            request_key=idempotency_key,
+        )
     result = operation_call(operation)
     if result is not None:
         operation_apply(operation, result, apply_capture)
@@ -654,12 +674,15 @@ def _capture(payment: Payment, amount_minor: int | None) -> Payment:
     return payment
 
 
-def payment_cancel(*, payment: Payment, reason: str = "") -> Payment:
-    """Cancel (void) a payment that has not been captured."""
-    return _once_others_settle(payment, partial(_cancel, payment, reason))
+def payment_cancel(*, payment: Payment, reason: str = "", idempotency_key=None) -> Payment:
+    """Cancel (void) a payment that has not been captured. A repeat under the same
+    Idempotency-Key finishes the void its first attempt reserved."""
+    if _resumable(payment, OperationKind.VOID, idempotency_key):
+        return payment_resume(payment)
+    return _once_others_settle(payment, partial(_cancel, payment, reason, idempotency_key))
 
 
-def _cancel(payment: Payment, reason: str) -> Payment:
+def _cancel(payment: Payment, reason: str, idempotency_key) -> Payment:
     with transaction.atomic():
         payment = _locked(payment)
         cancellable = (S.CREATED, S.REQUIRES_ACTION, S.AUTHORIZED, S.IN_REVIEW)
@@ -678,7 +701,9 @@ def _cancel(payment: Payment, reason: str) -> Payment:
             payment.cancel(reason=reason)
             payment_save_and_emit(payment)
             return payment
-        operation = _reserve_exclusive(payment, kind=OperationKind.VOID, reason=reason)
+        operation = _reserve_exclusive(
+            payment, kind=OperationKind.VOID, reason=reason, request_key=idempotency_key
+        )
     result = operation_call(operation)
     if result is not None:
         operation_apply(operation, result, apply_void)

@@ -6,10 +6,12 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
+from gateway.events import Event
 from gateway.tests.concurrency import connection_slots, run_concurrently
 from payments.ledger import LedgerTransaction
-from payments.models import Payment, Refund
+from payments.models import Payment, ProviderOperation, Refund
 from payments.providers.simulator import SimulatorProvider
+from payments.services import payments as payment_services
 from payments.tests.conftest import card_data
 from simulator.models import SimulatedCharge
 
@@ -160,3 +162,53 @@ def test_refused_card_data_is_not_stored_and_the_key_stays_usable(test_client, p
     assert refused.json()["error"]["code"] == "incorrect_number"
     assert corrected.status_code == 200, corrected.json()
     assert "Idempotent-Replayed" not in corrected
+
+
+def _die_after(monkeypatch, owner, name: str) -> None:
+    """Make `owner.name` do its work, then kill the process."""
+    real = getattr(owner, name)
+
+    def work_then_die(*args, **kwargs):
+        real(*args, **kwargs)
+        raise ProcessKilled
+
+    monkeypatch.setattr(owner, name, work_then_die)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("action", "status", "provider_call"),
+    [("capture", "captured", "capture"), ("cancel", "canceled", "void")],
+)
+@pytest.mark.parametrize("dies", ["after-the-provider-answered", "after-the-answer-committed"])
+def test_a_capture_or_cancel_whose_process_died_is_finished_by_its_retry(
+    test_client, settings, monkeypatch, action, status, provider_call, dies
+):
+    # given: an authorization, and a capture (or cancel) whose process dies either
+    # right after the acquirer answered or once the answer is applied and committed,
+    # before its response is stored
+    settings.IDEMPOTENCY_LOCK_TIMEOUT = 1
+    payment = test_client.post(
+        "/v1/payments", {**BODY, "capture_method": "manual"}, format="json"
+    ).json()
+    url = f"/v1/payments/{payment['id']}/{action}"
+    with monkeypatch.context() as patched:
+        if dies == "after-the-provider-answered":
+            _die_after(patched, SimulatorProvider, provider_call)
+        else:
+            _die_after(patched, payment_services, f"payment_{action}")
+        with pytest.raises(ProcessKilled):
+            test_client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY=f"{action}-1")
+
+    # when: the retry after the lock timeout
+    time.sleep(1.1)
+    retried = test_client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY=f"{action}-1")
+
+    # then: the first attempt's outcome, finished once
+    assert retried.status_code == 200, retried.json()
+    assert retried.json()["status"] == status
+    operations = ProviderOperation.objects.filter(payment_id=payment["id"], kind=provider_call)
+    assert list(operations.values_list("status", flat=True)) == ["succeeded"]
+    captures = LedgerTransaction.objects.filter(type="charge")
+    assert captures.count() == (1 if action == "capture" else 0)
+    assert Event.objects.filter(object_id=payment["id"], type=f"payment.{status}").count() == 1
