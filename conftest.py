@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from rest_framework.test import APIClient
 
 from merchants.services import merchant_create
@@ -121,3 +122,16 @@ def staff_client(client):
     user = User.objects.create_superuser("alice", "alice@ops.test", "a-long-password-123")
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def migrate():
+    """`migrate(targets)` moves the test database's schema to those migrations; the
+    test after it gets the latest schema back, as every other test expects."""
+
+    def to(targets) -> None:
+        MigrationExecutor(connection).migrate(targets)
+
+    yield to
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

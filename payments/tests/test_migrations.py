@@ -1,8 +1,6 @@
 """Migration 0007 gives the payment methods saved before it their BIN."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from payments.models import PaymentMethod
 from payments.services.payment_methods import payment_method_create
@@ -12,12 +10,8 @@ BEFORE = [("payments", "0006_merchant_indexes_in_list_indexes")]
 AFTER = [("payments", "0007_payment_method_card_bin")]
 
 
-def _migrate(targets) -> None:
-    MigrationExecutor(connection).migrate(targets)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_cards_saved_before_get_their_bin_from_the_vault(merchant):
+def test_cards_saved_before_get_their_bin_from_the_vault(merchant, migrate):
     # given: two cards saved, then their BINs forgotten as before the migration
     cards = [
         payment_method_create(
@@ -27,10 +21,10 @@ def test_cards_saved_before_get_their_bin_from_the_vault(merchant):
         )[0]
         for number in ("4242424242424242", "5555555555554444")
     ]
-    _migrate(BEFORE)
+    migrate(BEFORE)
 
     # when
-    _migrate(AFTER)
+    migrate(AFTER)
 
     # then
     bins = dict(PaymentMethod.objects.values_list("id", "card_bin"))

@@ -15,13 +15,9 @@ BEFORE = [("webhooks", "0001_initial")]
 AFTER = [("webhooks", "0002_retired_secrets")]
 
 
-def _migrate(targets) -> None:
-    MigrationExecutor(connection).migrate(targets)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_previous_secret_still_signing_keeps_signing(merchant):
-    _migrate(BEFORE)
+def test_a_previous_secret_still_signing_keeps_signing(merchant, migrate):
+    migrate(BEFORE)
     old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
     endpoints = old.get_model("webhooks", "WebhookEndpoint")
     expires = timezone.now() + timedelta(hours=5)
@@ -42,7 +38,7 @@ def test_a_previous_secret_still_signing_keeps_signing(merchant):
             )
         )
 
-    _migrate(AFTER)
+    migrate(AFTER)
 
     rotated = WebhookEndpoint.objects.get(pk="we_rotated")
     assert endpoint_secrets(rotated) == ["whsec_current", "whsec_previous"]
