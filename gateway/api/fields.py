@@ -190,12 +190,23 @@ class StrictInputSerializer(serializers.Serializer):
                     ]
                 }
             )
-        # DRF's CharField takes a number as its digits; a string parameter is a string.
         for key, value in data.items():
-            if isinstance(self.fields[key], serializers.CharField) and isinstance(
-                value, int | float
-            ):
-                raise serializers.ValidationError(
-                    {key: [serializers.ErrorDetail("Expected a string.", code="invalid")]}
-                )
+            field = self.fields[key]
+            if isinstance(field, serializers.CharField):
+                _check_string(key, field, value)
         return super().to_internal_value(data)
+
+
+def _check_string(key: str, field: serializers.CharField, value) -> None:
+    """What DRF's CharField lets through: a number (it takes its digits), and a string
+    longer than `max_length` that is no longer once trimmed of surrounding spaces (the
+    document's `maxLength` counts them, as a client does)."""
+    if isinstance(value, int | float):
+        raise serializers.ValidationError(
+            {key: [serializers.ErrorDetail("Expected a string.", code="invalid")]}
+        )
+    if field.max_length is not None and isinstance(value, str) and len(value) > field.max_length:
+        message = field.error_messages["max_length"].format(max_length=field.max_length)
+        raise serializers.ValidationError(
+            {key: [serializers.ErrorDetail(message, code="max_length")]}
+        )

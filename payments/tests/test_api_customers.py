@@ -126,6 +126,7 @@ def test_live_key_creates_live_customers(live_client):
         ({"email": "a@" + "b" * 510 + ".com"}, "email", "parameter_invalid_string"),
         ({"name": "n" * 257}, "name", "parameter_invalid_string"),
         ({"phone": "1" * 21}, "phone", "parameter_invalid_string"),
+        ({"phone": " " + "1" * 20}, "phone", "parameter_invalid_string"),  # maxLength counts it
         ({"description": "d" * 501}, "description", "parameter_invalid_string"),
         ({"description": 0}, "description", "parameter_invalid"),
         ({"phone": 5551234}, "phone", "parameter_invalid"),
