@@ -11,6 +11,7 @@ parameters.
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 
 from gateway.api.common import error_responses
 from gateway.api.fields import StrictInputSerializer
@@ -73,6 +74,21 @@ class ApiAutoSchema(AutoSchema):
                     response, str(code), direction=direction
                 )
         return dict(sorted(responses.items()))
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """A required text is not blank: DRF trims surrounding spaces first, so "  " is
+        refused as blank though `minLength: 1` alone would allow it."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & schema.keys()
+        ):
+            schema["pattern"] = r"\S"
+        return schema
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         serializer = force_instance(serializer)

@@ -79,3 +79,8 @@ def test_a_blocklist_item_takes_the_values_of_its_type(kind, good, bad):
 def test_enabled_events_are_known_types_or_the_wildcard_alone(events, valid):
     body = {"url": "https://example.com/hook", "enabled_events": events}
     assert _accepts("WebhookEndpointCreateInputRequest", body) is valid
+
+
+def test_a_required_text_is_not_blank():
+    assert _accepts("RefundCreateInputRequest", {"payment": "pay_1"})
+    assert not _accepts("RefundCreateInputRequest", {"payment": "   "})
