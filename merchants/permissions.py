@@ -26,14 +26,20 @@ class IsAnyKey(BasePermission):
         return request.auth is not None
 
 
-class MerchantIsActive(BasePermission):
+def check_takes_payments(merchant) -> None:
     """Taking money (creating, confirming, capturing payments) needs an active merchant;
     a suspended one may still refund, cancel and read."""
+    if not merchant.can_create_payments:
+        raise ForbiddenError(
+            f"This account is {merchant.status} and cannot take payments.",
+            code="account_inactive",
+        )
+
+
+class MerchantIsActive(BasePermission):
+    """`check_takes_payments` for the caller."""
 
     def has_permission(self, request, view) -> bool:
-        if request.auth is not None and not request.user.can_create_payments:
-            raise ForbiddenError(
-                f"This account is {request.user.status} and cannot take payments.",
-                code="account_inactive",
-            )
+        if request.auth is not None:
+            check_takes_payments(request.user)
         return True

@@ -6,8 +6,8 @@ from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 from django.conf import settings
 
 
-def _url(payment, page: str, **params: str) -> str:
-    query = urlencode({"client_secret": payment.client_secret, **params})
+def _url(payment, page: str) -> str:
+    query = urlencode({"client_secret": payment.client_secret})
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hosted/payments/{payment.id}/{page}?{query}"
 
 
@@ -15,9 +15,8 @@ def three_d_secure_url(payment) -> str:
     return _url(payment, "authenticate")
 
 
-def checkout_url(payment, *, publishable_key: str) -> str:
-    """The hosted checkout; it tokenizes the card with the merchant's publishable key."""
-    return _url(payment, "checkout", key=publishable_key)
+def checkout_url(payment) -> str:
+    return _url(payment, "checkout")
 
 
 def receipt_url(payment) -> str:

@@ -6,9 +6,9 @@ parameter, as in the URLs `payments.hosted` builds); without it, or with another
 payment's, the page does not exist. The challenge form posts back here without a
 CSRF token: no cookie grants anything on these pages, the client secret does, and a
 page that cannot know it cannot post it (SPEC §5: submitting the form with `result`
-completes the challenge, as Stripe's test page takes a plain POST). The checkout page
-talks to the public API with the merchant's publishable key and the client secret,
-as a merchant's own page would.
+completes the challenge, as Stripe's test page takes a plain POST). The checkout
+page's script posts the card to the page's own URL with the client secret, and gets
+the answer `POST /v1/payments/{id}/confirm` would give.
 """
 
 import logging
@@ -20,28 +20,44 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from gateway.api.errors import AuthenticationError
+from gateway.api.errors import NotFoundError
+from gateway.api.fields import StrictInputSerializer
 from gateway.money import Money
-from merchants.authentication import api_key_authenticate
+from merchants.permissions import check_takes_payments
 from payments import hosted
+from payments.api.payment_methods import BillingDetailsInputSerializer, CardInputSerializer
+from payments.api.payments import browser_risk_context
 from payments.enums import PaymentStatus, ProviderName
 from payments.errors import PaymentUnexpectedState
 from payments.models import Payment
 from payments.providers.base import ProviderError
+from payments.representations import PaymentClientSerializer
 from payments.services.authentication import payment_authenticate
+from payments.services.payments import payment_confirm
 from payments.services.provider_sync import payment_sync
 
 S = PaymentStatus
 logger = logging.getLogger(__name__)
 
 
-def _payment(request, payment_id: str) -> Payment:
-    secret = request.POST.get("client_secret") or request.GET.get("client_secret") or ""
+def _payment_with_secret(payment_id: str, secret: str) -> Payment | None:
     payment = (
         Payment.objects.select_related("merchant", "payment_method").filter(pk=payment_id).first()
     )
     if payment is None or not constant_time_compare(secret, payment.client_secret):
+        return None
+    return payment
+
+
+def _payment(request, payment_id: str) -> Payment:
+    secret = request.POST.get("client_secret") or request.GET.get("client_secret") or ""
+    payment = _payment_with_secret(payment_id, secret)
+    if payment is None:
         raise Http404("No such payment.")
     return payment
 
@@ -73,45 +89,65 @@ def _done(payment: Payment) -> HttpResponseRedirect:
     return HttpResponseRedirect(hosted.return_destination(payment))
 
 
-def _is_publishable_key_of(payment: Payment, key: str) -> bool:
-    """Whether `key` is a usable publishable key of the payment's merchant and mode:
-    the page tokenizes the card with it, so another merchant's key would put the card
-    in that merchant's vault."""
-    try:
-        api_key = api_key_authenticate(key)
-    except AuthenticationError:
-        return False
-    return (
-        not api_key.is_secret
-        and api_key.merchant_id == payment.merchant_id
-        and api_key.livemode == payment.livemode
-    )
+class CheckoutCardInputSerializer(StrictInputSerializer):
+    """What the checkout page's script posts: the card typed in, and whom it bills."""
+
+    client_secret = serializers.CharField(max_length=100, allow_blank=True)  # wrong: a 404
+    card = CardInputSerializer()
+    billing_details = BillingDetailsInputSerializer(required=False)
 
 
+class CheckoutPayment(APIView):
+    """The checkout form's submission: confirm the payment with the card typed in.
+
+    The client secret authorizes, as on every hosted page, and only a `created`
+    payment can be confirmed: whoever holds a secret gets one card attempt, so this
+    keyless endpoint tests no cards. It answers as `POST /v1/payments/{id}/confirm`
+    with a publishable key does: the payment as a browser sees it, or the API's JSON
+    error (a decline is the 402 naming the payment).
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    schema = None  # a hosted page, not part of the /v1/ document
+
+    def post(self, request, payment_id: str):
+        serializer = CheckoutCardInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        card = serializer.validated_data
+        payment = _payment_with_secret(payment_id, card["client_secret"])
+        if payment is None:
+            raise NotFoundError(f"No such payment: '{payment_id}'", param="id")
+        check_takes_payments(payment.merchant)
+        payment = payment_confirm(
+            payment=payment,
+            payment_method_data={
+                "card": card["card"],
+                "billing_details": card.get("billing_details"),
+            },
+            risk_context=browser_risk_context(request, None, payment=payment),
+        )
+        return Response(PaymentClientSerializer(payment).data)
+
+
+_pay = CheckoutPayment.as_view()
+
+
+@csrf_exempt  # the client secret in the body authorizes the POST (CheckoutPayment)
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def checkout(request, payment_id: str):
-    """Card form for a payment created with `confirm=false`."""
+    """Card form for a payment created with `confirm=false`; it posts back here."""
+    if request.method == "POST":
+        return _pay(request, payment_id=payment_id)
     payment = _payment(request, payment_id)
     if payment.status == S.REQUIRES_ACTION:  # to its challenge, ours or its provider's
         return HttpResponseRedirect(payment.next_action["redirect_to_url"]["url"])
     if payment.status != S.CREATED:
         return HttpResponseRedirect(hosted.receipt_url(payment))
-    key = request.GET.get("key", "")
-    if not _is_publishable_key_of(payment, key):
-        mode = "live" if payment.livemode else "test"
-        return _page(
-            request,
-            "message.html",
-            payment,
-            status=400,
-            title="Checkout unavailable",
-            message=f"This checkout link needs the merchant's publishable {mode} key.",
-        )
     config = {
-        "payment": payment.id,
         "client_secret": payment.client_secret,
-        "publishable_key": key,
         "return_url": payment.return_url,
         "receipt_url": hosted.receipt_url(payment),
         "redirect_statuses": hosted.REDIRECT_STATUSES,

@@ -101,7 +101,7 @@ def _risk_context(request, given: dict | None) -> dict:
     return {key: value for key, value in context.items() if value}
 
 
-def _browser_risk_context(request, given: dict | None, *, payment: Payment) -> dict:
+def browser_risk_context(request, given: dict | None, *, payment: Payment) -> dict:
     """A publishable-key call comes from the cardholder's browser, which could name any
     address or e-mail to slip past a blocklist or a velocity rule: the connection's IP
     address and user agent, and the header's country, replace what anyone said, and of
@@ -295,7 +295,7 @@ class PaymentViewSet(ApiViewSet):
         from_browser = not request.auth.is_secret
         if from_browser:
             _check_client_secret(data.get("client_secret"), payment)
-            risk_context = _browser_risk_context(request, data.get("risk_context"), payment=payment)
+            risk_context = browser_risk_context(request, data.get("risk_context"), payment=payment)
         else:
             risk_context = _risk_context(request, data.get("risk_context"))
         payment = payment_services.payment_confirm(

@@ -412,14 +412,8 @@ def payment_create(
     )
     cvc = inline_method = None
     if payment_method_data is not None:
-        # Saved with the payment, so that a refused payment leaves no card behind.
-        inline_method, card = payment_method_build(
-            merchant=merchant,
-            livemode=livemode,
-            card=payment_method_data.get("card") or {},
-            billing_details=payment_method_data.get("billing_details"),
-        )
-        payment_method, cvc = inline_method, card.cvc
+        inline_method, cvc = _inline_method(merchant, livemode, payment_method_data)
+        payment_method = inline_method
     elif payment_method_id:
         payment_method = _owned(
             PaymentMethod,
@@ -487,6 +481,19 @@ def payment_create(
     return _declined_or(_authorize(operation, cvc=cvc, route=route, announce_wait=True))
 
 
+def _inline_method(merchant, livemode: bool, data: dict) -> tuple[PaymentMethod, str | None]:
+    """The card a payment carries inline (`payment_method_data`), validated but not
+    saved: the payment saves it in its own transaction, so that a payment refused before
+    that leaves no card behind. With it, the CVC for the first authorization."""
+    method, card = payment_method_build(
+        merchant=merchant,
+        livemode=livemode,
+        card=data.get("card") or {},
+        billing_details=data.get("billing_details"),
+    )
+    return method, card.cvc
+
+
 def _declined_or(payment: Payment) -> Payment:
     if payment.status == S.FAILED:
         raise PaymentDeclined(payment)
@@ -540,12 +547,20 @@ def payment_confirm(
     *,
     payment: Payment,
     payment_method_id: str | None = None,
+    payment_method_data: dict | None = None,
     return_url: str | None = None,
     risk_context: dict | None = None,
 ) -> Payment:
     """Screen and authorize a payment created with `confirm=false`; `risk_context` adds
     to what was given at creation, `return_url` replaces it (as Stripe's confirm does).
+    A card given inline (`payment_method_data`, the hosted checkout's) is saved with
+    the confirmation and its CVC sent with the authorization.
     Raises PaymentDeclined (402)."""
+    cvc = inline_method = None
+    if payment_method_data is not None:
+        _check_confirmable(payment)
+        inline_method, cvc = _inline_method(payment.merchant, payment.livemode, payment_method_data)
+        payment.payment_method = inline_method
     payment = _confirmable(payment, payment_method_id)
     if return_url:
         payment.return_url = return_url
@@ -556,6 +571,8 @@ def payment_confirm(
     with transaction.atomic():
         locked = _locked(payment)
         _check_confirmable(locked)  # not confirmed meanwhile
+        if inline_method is not None:
+            inline_method.save(force_insert=True)
         locked.payment_method, locked.return_url = payment.payment_method, payment.return_url
         locked.risk_context, locked.risk = payment.risk_context, payment.risk
         usable = False
@@ -567,7 +584,7 @@ def payment_confirm(
         operation = _reserve_screened_authorization(locked, screening, usable=usable)
     if operation is None:
         return _declined_or(locked)
-    return _declined_or(_authorize(operation, cvc=None, route=route))
+    return _declined_or(_authorize(operation, cvc=cvc, route=route))
 
 
 def _reserve_exclusive(payment: Payment, **kwargs) -> ProviderOperation:

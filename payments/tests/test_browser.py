@@ -86,7 +86,7 @@ def page(live_server, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def checkout(live_server, settings, test_client, keys, shop):
+def checkout(live_server, settings, test_client, shop):
     """`checkout()`: a payment created with confirm=false and its hosted checkout URL."""
     assert live_server.url.startswith("http://127.0.0.1:")
     settings.PUBLIC_BASE_URL = live_server.url
@@ -103,9 +103,7 @@ def checkout(live_server, settings, test_client, keys, shop):
             },
             format="json",
         ).json()
-        url = hosted.checkout_url(
-            Payment.objects.get(pk=payment["id"]), publishable_key=keys["test_publishable"]
-        )
+        url = hosted.checkout_url(Payment.objects.get(pk=payment["id"]))
         assert url.startswith(f"{live_server.url}/hosted/payments/{payment['id']}/checkout?")
         return payment["id"], url
 
