@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 
 def _payment_with_secret(payment_id: str, secret: str) -> Payment | None:
+    if "\x00" in payment_id:  # no id has one, and PostgreSQL refuses it in a query
+        return None
     payment = (
         Payment.objects.select_related("merchant", "payment_method").filter(pk=payment_id).first()
     )
@@ -115,16 +117,16 @@ class CheckoutPayment(APIView):
     def post(self, request, payment_id: str):
         serializer = CheckoutCardInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        card = serializer.validated_data
-        payment = _payment_with_secret(payment_id, card["client_secret"])
+        data = serializer.validated_data
+        payment = _payment_with_secret(payment_id, data["client_secret"])
         if payment is None:
             raise NotFoundError(f"No such payment: '{payment_id}'", param="id")
         check_takes_payments(payment.merchant)
         payment = payment_confirm(
             payment=payment,
             payment_method_data={
-                "card": card["card"],
-                "billing_details": card.get("billing_details"),
+                "card": data["card"],
+                "billing_details": data.get("billing_details"),
             },
             risk_context=browser_risk_context(request, None, payment=payment),
         )

@@ -218,3 +218,12 @@ def test_the_receipt_needs_the_client_secret(pay):
         .status_code
         == 200
     )
+
+
+def test_a_nul_in_the_payment_id_is_no_such_payment():
+    url = "/hosted/payments/pay_%00x/checkout"
+
+    shown = Client().get(f"{url}?client_secret=x")
+    paid = _pay_at_checkout({"id": "pay_\x00x", "client_secret": "x"})
+
+    assert (shown.status_code, paid.status_code) == (404, 404)
