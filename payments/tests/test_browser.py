@@ -1,9 +1,9 @@
 """The hosted checkout and 3-D Secure challenge in a real browser (SPEC §10): Debian's
 Chromium, headless, driven by Playwright against a live server on 127.0.0.1.
 
-The cardholder pays with the 3-D Secure test card on the checkout page (which
-tokenizes with the publishable key and confirms with the client secret), answers the
-challenge, and lands on the merchant's return URL.
+The cardholder pays with the 3-D Secure test card on the checkout page (whose script
+posts the card to the page's own URL with the client secret alone: the link carries no
+API key), answers the challenge, and lands on the merchant's return URL.
 """
 
 import http.server

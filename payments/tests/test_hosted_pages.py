@@ -3,11 +3,13 @@ secret, built for the payment's merchant and mode."""
 
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 
 from merchants.services import merchant_suspend
+from payments import hosted
 from payments.models import Payment, PaymentMethod
 from payments.tests.conftest import card_data
 
@@ -29,9 +31,18 @@ def unpaid(test_client):
     ).json()
 
 
-def _checkout(payment, secret: str | None = None):
+def _checkout(payment, secret: str | None = None, extra_query: str = ""):
     secret = payment["client_secret"] if secret is None else secret
-    return Client().get(f"/hosted/payments/{payment['id']}/checkout?client_secret={secret}")
+    return Client().get(
+        f"/hosted/payments/{payment['id']}/checkout?client_secret={secret}{extra_query}"
+    )
+
+
+def test_the_checkout_link_carries_the_client_secret_and_nothing_else(unpaid):
+    url = hosted.checkout_url(Payment.objects.get(pk=unpaid["id"]))
+
+    assert urlsplit(url).path == f"/hosted/payments/{unpaid['id']}/checkout"
+    assert parse_qs(urlsplit(url).query) == {"client_secret": [unpaid["client_secret"]]}
 
 
 def test_the_checkout_page_shows_the_payment_and_carries_what_the_script_needs(unpaid):
@@ -74,9 +85,26 @@ def test_the_card_fields_can_never_be_submitted_by_the_browser(unpaid):
         assert "name=" not in tag
 
 
+def test_a_key_left_in_an_old_checkout_link_is_ignored(unpaid, keys):
+    page = _checkout(unpaid, extra_query=f"&key={keys['test_publishable']}")
+
+    assert page.status_code == 200
+    assert b'<form id="checkout"' in page.content
+
+
 @pytest.mark.parametrize("secret", ["", "wrong"])
 def test_the_checkout_needs_the_client_secret(unpaid, secret):
     assert _checkout(unpaid, secret).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_the_checkout_takes_only_get_and_post(unpaid, method):
+    url = f"/hosted/payments/{unpaid['id']}/checkout?client_secret={unpaid['client_secret']}"
+
+    answer = getattr(Client(), method)(url)
+
+    assert answer.status_code == 405
+    assert answer["Allow"] == "GET, POST"
 
 
 def _pay_at_checkout(payment, card: dict | None = None, secret: str | None = None, **body):
@@ -90,14 +118,20 @@ def _pay_at_checkout(payment, card: dict | None = None, secret: str | None = Non
     )
 
 
-def test_the_checkout_form_pays_with_the_card_typed_in_and_only_the_client_secret(unpaid):
+def test_the_checkout_form_pays_with_the_card_typed_in_and_only_the_client_secret(
+    unpaid, publishable_client
+):
     # when
     answer = _pay_at_checkout(unpaid, billing_details={"email": "jenny@example.com"})
 
-    # then: the answer confirming with a publishable key gives, and the card saved once
+    # then: the payment as the API shows it to the client secret's holder, the card saved once
     assert answer.status_code == 200, answer.json()
     paid = answer.json()
     assert (paid["id"], paid["status"]) == (unpaid["id"], "captured")
+    shown = publishable_client.get(
+        f"/v1/payments/{unpaid['id']}", {"client_secret": unpaid["client_secret"]}
+    )
+    assert paid == shown.json()
     payment = Payment.objects.get(pk=unpaid["id"])
     assert payment.payment_method.card_last4 == "4242"
     assert PaymentMethod.objects.count() == 1
@@ -112,30 +146,41 @@ def test_a_card_that_needs_3d_secure_sends_the_checkout_to_its_challenge(unpaid)
 
 
 @pytest.mark.parametrize(
-    ("card", "status", "code", "param"),
+    ("card", "status", "error_type", "code", "param"),
     [
         (
             {"number": "4242424242424241", "exp_month": 12, "exp_year": 2040},
             402,
+            "card_error",
             "incorrect_number",
             "card[number]",
         ),
         (
             {"number": "4242424242424242", "exp_year": 2040},
             400,
+            "invalid_request_error",
             "parameter_missing",
             "card[exp_month]",
         ),
     ],
 )
 def test_card_data_the_api_refuses_is_refused_alike_and_saves_nothing(
-    unpaid, card, status, code, param
+    unpaid, publishable_client, card, status, error_type, code, param
 ):
+    tokenized = publishable_client.post(
+        "/v1/payment_methods", {"type": "card", "card": card}, format="json"
+    )
+
     answer = _pay_at_checkout(unpaid, card)
 
-    assert answer.status_code == status
+    assert (answer.status_code, answer.json()) == (tokenized.status_code, tokenized.json())
     error = answer.json()["error"]
-    assert (error["code"], error["param"]) == (code, param)
+    assert (answer.status_code, error["type"], error["code"], error["param"]) == (
+        status,
+        error_type,
+        code,
+        param,
+    )
     assert not PaymentMethod.objects.exists()
     assert Payment.objects.get(pk=unpaid["id"]).status == "created"
 
