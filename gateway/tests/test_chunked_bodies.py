@@ -7,15 +7,10 @@ Django reads a body by its Content-Length, so without the middleware a chunked
 import http.client
 import io
 import json
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
 from gateway.tests.assertions import assert_json_error
-from gateway.tests.worker import BASE_DIR, worker_env
 
 MiB = 1024 * 1024
 
@@ -53,39 +48,6 @@ class TestThroughTheMiddleware:
         response = _chunked(test_client, "/v1/_test/echo", b'{"amount": 100}', terminated=False)
 
         assert_json_error(response, 411, "invalid_request_error", "length_required")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def gunicorn():
-    """The production server on the test database, as `host, port`."""
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "gunicorn", "gateway.wsgi", "--bind", f"127.0.0.1:{port}"],
-        cwd=BASE_DIR,
-        env=worker_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _post_chunked(address, path: str, key: str, chunks: list[bytes]):
