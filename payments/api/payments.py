@@ -163,6 +163,10 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
             raise serializers.ValidationError(
                 {"payment_method_data": "Send payment_method or payment_method_data, not both."}
             )
+        if data["off_session"] and not data["confirm"]:  # as Stripe: confirm says it all
+            raise serializers.ValidationError(
+                {"off_session": "off_session can only be used when confirm is true."}
+            )
         return data
 
 

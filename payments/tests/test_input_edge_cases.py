@@ -95,6 +95,19 @@ def test_booleans_are_json_true_or_false_only(pay, field, value):
     assert row_counts() == before
 
 
+def test_off_session_needs_confirm(pay):
+    # given
+    before = row_counts()
+
+    # when
+    response = pay(confirm=False, off_session=True)
+
+    # then
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_invalid")
+    assert error["param"] == "off_session"
+    assert row_counts() == before
+
+
 @pytest.mark.parametrize("raw_amount", ["NaN", "Infinity", "-Infinity", "1e400", "01", "0x10"])
 def test_non_json_number_literals_are_parse_errors(test_client, raw_amount):
     # given
