@@ -1,14 +1,20 @@
-"""Request-wide middleware: a Request-Id on every response, and the body size limit."""
+"""Request-wide middleware: a Request-Id on every response, the API's Host check, and
+the body size limit."""
 
 import io
+import logging
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import LimitedStream
 
 from gateway.api.errors import json_error_response, length_required, request_too_large
+from gateway.api.views import bad_request, is_api_request
 from gateway.idempotency import idempotency_key_var
 from gateway.logging import request_id_var
+
+security_logger = logging.getLogger("django.security.DisallowedHost")
 
 
 class RequestIdMiddleware:
@@ -27,6 +33,24 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["Request-Id"] = request_id
         return response
+
+
+class ApiHostMiddleware:
+    """Checks the Host header of an API request before anything else asks for it, so a
+    host outside ALLOWED_HOSTS is the API's JSON 400 with DEBUG on as well (Django then
+    answers its HTML debug page); logged as Django logs it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if is_api_request(request):
+            try:
+                request.get_host()
+            except DisallowedHost as refused:
+                security_logger.error(str(refused), extra={"status_code": 400, "request": request})
+                return bad_request(request, refused)
+        return self.get_response(request)
 
 
 class BodySizeLimitMiddleware:

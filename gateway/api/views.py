@@ -51,12 +51,13 @@ class SchemaView(SpectacularAPIView):
         return response
 
 
-def _is_api(request) -> bool:
+def is_api_request(request) -> bool:
+    """Whether the request is for the API, which answers errors in JSON."""
     return request.path == "/v1" or request.path.startswith("/v1/")
 
 
 def bad_request(request, exception):
-    if _is_api(request):
+    if is_api_request(request):
         return errors.json_error_response(
             errors.InvalidRequestError("Bad request.", code="invalid_request")
         )
@@ -64,19 +65,19 @@ def bad_request(request, exception):
 
 
 def permission_denied(request, exception):
-    if _is_api(request):
+    if is_api_request(request):
         return errors.json_error_response(errors.ForbiddenError("Permission denied."))
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception):
-    if _is_api(request):
+    if is_api_request(request):
         return errors.json_error_response(errors.NotFoundError("No such resource."))
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    if _is_api(request):
+    if is_api_request(request):
         return errors.json_error_response(
             errors.ApiServerError("An unexpected error occurred. It has been logged.")
         )

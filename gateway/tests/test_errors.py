@@ -34,6 +34,18 @@ def test_404_is_json_with_debug_on_and_names_no_methods(settings, test_client, p
     assert "Allow" not in response
 
 
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("host", ["evil.example", "bad host!"])
+def test_a_host_outside_allowed_hosts_is_a_json_400(settings, test_client, caplog, debug, host):
+    settings.DEBUG = debug
+
+    response = test_client.get("/v1/account", HTTP_HOST=host)
+
+    assert_json_error(response, 400, "invalid_request_error", "invalid_request")
+    assert response["Request-Id"].startswith("req_")
+    assert any(r.name == "django.security.DisallowedHost" for r in caplog.records)
+
+
 def test_405_wrong_method(test_client):
     assert_json_error(
         test_client.delete("/v1/account"), 405, "invalid_request_error", "method_not_allowed"
