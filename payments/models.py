@@ -86,6 +86,9 @@ class PaymentMethod(models.Model):
     billing_ciphertext = models.BinaryField(help_text="AES-GCM sealed billing details")
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    detached_at = models.DateTimeField(
+        null=True, blank=True, help_text="detached from its customer: never usable again"
+    )
 
     objects = MerchantScopedQuerySet.as_manager()
 

@@ -106,5 +106,6 @@ class PaymentMethodAdmin(CardExpiry, ReadOnlyAdmin):
         "card_funding",
         "metadata",
         "created_at",
+        "detached_at",
     ]
     readonly_fields = fields

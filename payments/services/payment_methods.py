@@ -1,6 +1,7 @@
 """Tokenizing cards into payment methods, and attaching them to customers."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from gateway import crypto
 from gateway.api.errors import InvalidRequestError
@@ -108,6 +109,7 @@ def payment_method_attach(*, payment_method: PaymentMethod, customer: Customer) 
     again to the same one changes nothing). Emits `payment_method.attached`."""
     _check_same_owner(payment_method, customer)
     payment_method = PaymentMethod.objects.select_for_update().get(pk=payment_method.pk)
+    check_not_detached(payment_method, param="payment_method")
     if payment_method.customer_id == customer.id:
         return payment_method
     if payment_method.customer_id is not None:
@@ -120,6 +122,18 @@ def payment_method_attach(*, payment_method: PaymentMethod, customer: Customer) 
     payment_method.save(update_fields=["customer"])
     _emit("payment_method.attached", payment_method)
     return payment_method
+
+
+def check_not_detached(payment_method: PaymentMethod, *, param: str) -> None:
+    """As Stripe: a card its customer removed is neither charged nor attached again, so
+    its id, once seen in a browser, stops being a way to charge it."""
+    if payment_method.detached_at is not None:
+        raise InvalidRequestError(
+            f"The payment method {payment_method.id} was detached from a customer and "
+            "may not be used again.",
+            code="payment_method_unexpected_state",
+            param=param,
+        )
 
 
 @transaction.atomic
@@ -135,7 +149,8 @@ def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
         )
     customer = Customer.objects.select_for_update().get(pk=payment_method.customer_id)
     payment_method.customer = None
-    payment_method.save(update_fields=["customer"])
+    payment_method.detached_at = timezone.now()
+    payment_method.save(update_fields=["customer", "detached_at"])
     _emit("payment_method.detached", payment_method)
     if customer.default_payment_method_id == payment_method.id:
         customer.default_payment_method = None

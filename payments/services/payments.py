@@ -47,7 +47,7 @@ from payments.services.operations import (
     operation_fail_over,
     operation_reserve,
 )
-from payments.services.payment_methods import payment_method_build
+from payments.services.payment_methods import check_not_detached, payment_method_build
 from payments.services.provider_accounts import routing_candidates
 from payments.services.screening import (
     FRAUD_BLOCKED_MESSAGE,
@@ -204,6 +204,7 @@ def _check_payment_method(
     whoever learns its id, a publishable key confirming a payment included."""
     if payment_method is None:
         return
+    check_not_detached(payment_method, param="payment_method")
     owner = payment_method.customer_id
     if owner is not None and (customer is None or owner != customer.id):
         raise InvalidRequestError(  # Stripe's wording

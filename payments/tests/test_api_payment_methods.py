@@ -8,6 +8,7 @@ from gateway.events import Event
 from payments import vault
 from payments.models import Customer, PaymentMethod
 from payments.services.payment_methods import billing_details_normalize
+from payments.tests.conftest import row_counts
 from payments.tests.factories import CustomerFactory, PaymentMethodFactory, future_year
 from payments.tests.helpers import card_body, with_check_digit
 
@@ -579,6 +580,70 @@ def test_detaching_the_default_clears_it(test_client, merchant):
     updates = Event.objects.filter(type="customer.updated", object_id=customer.id)
     defaults = {event.data["object"]["default_payment_method"] for event in updates}
     assert defaults == {payment_method.id, None}  # set by the update, cleared by the detach
+
+
+@pytest.fixture
+def detached(test_client, merchant):
+    """A card its customer removed, and that customer."""
+    customer = CustomerFactory(merchant=merchant)
+    payment_method = PaymentMethodFactory(customer=customer)
+    assert test_client.post(f"/v1/payment_methods/{payment_method.id}/detach").status_code == 200
+    return payment_method, customer
+
+
+def _assert_detached_refusal(response) -> None:
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["param"]) == ("payment_method_unexpected_state", "payment_method")
+    assert "detached" in error["message"]
+
+
+@pytest.mark.parametrize("with_customer", [False, True])
+def test_a_detached_card_pays_for_nobody(test_client, detached, with_customer):
+    # given
+    payment_method, customer = detached
+    body = {"amount": 1000, "currency": "usd", "payment_method": payment_method.id}
+    if with_customer:
+        body["customer"] = customer.id
+    before = row_counts()
+
+    # when
+    response = test_client.post("/v1/payments", body, format="json")
+
+    # then
+    _assert_detached_refusal(response)
+    assert row_counts() == before
+
+
+def test_a_detached_card_cannot_confirm_a_payment(test_client, detached):
+    payment_method, _ = detached
+    created = test_client.post(
+        "/v1/payments", {"amount": 1000, "currency": "usd", "confirm": False}, format="json"
+    ).json()
+
+    response = test_client.post(
+        f"/v1/payments/{created['id']}/confirm", {"payment_method": payment_method.id}, "json"
+    )
+
+    _assert_detached_refusal(response)
+    assert test_client.get(f"/v1/payments/{created['id']}").json()["status"] == "created"
+
+
+def test_a_detached_card_cannot_be_attached_again(test_client, detached):
+    # given
+    payment_method, customer = detached
+    attached_before = Event.objects.filter(type="payment_method.attached").count()
+
+    # when
+    response = test_client.post(
+        f"/v1/payment_methods/{payment_method.id}/attach", {"customer": customer.id}, "json"
+    )
+
+    # then
+    _assert_detached_refusal(response)
+    payment_method.refresh_from_db()
+    assert payment_method.customer_id is None
+    assert Event.objects.filter(type="payment_method.attached").count() == attached_before
 
 
 def test_detach_an_unattached_payment_method_is_refused(test_client, merchant):
