@@ -13,6 +13,10 @@ from payments.ledger import TransactionType, merchant_balances
 from payments.models import Payment, Refund
 from payments.selectors import balance_transaction_list
 
+# Merchants choose no currency of their own yet (a settlement currency comes with
+# settlement, SPEC §8); the balance of one that has taken nothing is shown in this one.
+NEW_ACCOUNT_CURRENCY = "usd"
+
 
 class BalanceAmountSerializer(serializers.Serializer):
     amount = serializers.IntegerField()
@@ -60,8 +64,11 @@ class BalanceViewSet(ApiViewSet):
     def retrieve(self, request):
         """Funds owed to the merchant per currency: available and pending."""
         balances = merchant_balances(merchant_id=self.merchant.id, livemode=self.livemode)
-        # As Stripe: each list names every currency the merchant has a balance in.
-        currencies = sorted({currency for amounts in balances.values() for currency in amounts})
+        # As Stripe: each list names every currency the merchant has a balance in, and a
+        # new account's lists show a zero in its currency.
+        currencies = sorted(
+            {currency for amounts in balances.values() for currency in amounts}
+        ) or [NEW_ACCOUNT_CURRENCY]
 
         def amounts(bucket: str) -> list[dict]:
             return [

@@ -81,6 +81,13 @@ def test_a_source_filter_naming_nothing_of_the_callers_is_a_400(test_client, sou
     )
 
 
+def test_a_new_accounts_balance_is_zero(test_client):
+    balance = test_client.get("/v1/balance").json()
+
+    assert balance["available"] == balance["pending"] == [{"amount": 0, "currency": "usd"}]
+    assert (balance["object"], balance["livemode"]) == ("balance", False)
+
+
 def test_jpy_amounts_are_whole_yen(pay, test_client, merchant):
     body = pay(amount=1000, currency="jpy").json()
 
