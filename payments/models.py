@@ -42,6 +42,9 @@ class Customer(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT)
     livemode = models.BooleanField()
     pii_ciphertext = models.BinaryField(help_text="AES-GCM sealed JSON: email, name, phone")
+    email_index = models.CharField(
+        max_length=32, blank=True, help_text="keyed hash of the e-mail, for the email filter"
+    )
     description = models.CharField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     default_payment_method = models.ForeignKey(
@@ -53,7 +56,10 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["merchant", "livemode", "-id"], name="customer_list")]
+        indexes = [
+            models.Index(fields=["merchant", "livemode", "-id"], name="customer_list"),
+            models.Index(fields=["merchant", "livemode", "email_index"], name="customer_email"),
+        ]
 
     def __str__(self) -> str:
         return self.id

@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from gateway.ids import id_floor
+from payments import vault
 from payments.enums import DeclineCode, PaymentStatus
 from payments.ledger import MERCHANT_ACCOUNTS, Account, LedgerTransaction
 from payments.models import Customer, Payment, PaymentMethod
@@ -20,8 +21,12 @@ NOT_AUTHORIZATION_ATTEMPTS = (
 )
 
 
-def customer_list(*, merchant, livemode: bool) -> QuerySet[Customer]:
-    return Customer.objects.for_merchant(merchant, livemode=livemode)
+def customer_list(*, merchant, livemode: bool, email: str | None = None) -> QuerySet[Customer]:
+    """The merchant's customers in this mode; with `email`, those with exactly that one."""
+    customers = Customer.objects.for_merchant(merchant, livemode=livemode)
+    if email is not None:
+        customers = customers.filter(email_index=vault.email_index(email, merchant_id=merchant.id))
+    return customers
 
 
 def payment_method_list(

@@ -54,6 +54,14 @@ def seal_customer_pii(customer: Customer, *, email: str, name: str, phone: str) 
     customer.pii_ciphertext = _seal_json(
         {"email": email, "name": name, "phone": phone}, row_id=customer.id
     )
+    customer.email_index = email_index(email, merchant_id=customer.merchant_id)
+
+
+def email_index(email: str, *, merchant_id: str) -> str:
+    """A blind index: what the customers list's `email` filter looks up, since the
+    e-mail itself exists only sealed. Keyed and scoped to the merchant like a card's
+    fingerprint; exact, as Stripe's filter is case-sensitive. Blank without an e-mail."""
+    return crypto.fingerprint(email, scope=f"{merchant_id}:email") if email else ""
 
 
 def customer_pii(customer: Customer) -> dict:

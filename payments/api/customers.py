@@ -1,7 +1,7 @@
 """`/v1/customers`: create, retrieve, update (POST to the object), list, and the
 customer's payment methods."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -151,13 +151,21 @@ class CustomerViewSet(ApiViewSet):
 
     @extend_schema(
         operation_id="customers_list",
-        parameters=[ListQueryInputSerializer, *CREATED_PARAMETERS],
+        parameters=[
+            ListQueryInputSerializer,
+            OpenApiParameter(
+                "email", str, description="Only customers with exactly this e-mail (case counts)"
+            ),
+            *CREATED_PARAMETERS,
+        ],
         responses={200: CustomerOutputSerializer(many=True), **error_responses(400)},
     )
     def list(self, request):
         """The merchant's customers in this mode, newest first."""
-        known_parameters(request.query_params, *CREATED)
-        queryset = selectors.customer_list(merchant=self.merchant, livemode=self.livemode)
+        known_parameters(request.query_params, "email", *CREATED)
+        queryset = selectors.customer_list(
+            merchant=self.merchant, livemode=self.livemode, email=request.query_params.get("email")
+        )
         created = created_filter(request.query_params)
         return self.paginated_response(queryset.filter(**created), CustomerOutputSerializer)
 

@@ -1,13 +1,12 @@
-"""Migration 0007 gives the payment methods saved before it their BIN."""
+"""Migration 0007 gives the payment methods saved before it their BIN; 0012 gives the
+customers saved before it the index of their e-mail."""
 
 import pytest
 
-from payments.models import PaymentMethod
+from payments.models import Customer, PaymentMethod
+from payments.services.customers import customer_create
 from payments.services.payment_methods import payment_method_create
 from payments.tests.conftest import FUTURE_YEAR
-
-BEFORE = [("payments", "0006_merchant_indexes_in_list_indexes")]
-AFTER = [("payments", "0007_payment_method_card_bin")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -21,11 +20,30 @@ def test_cards_saved_before_get_their_bin_from_the_vault(merchant, migrate):
         )[0]
         for number in ("4242424242424242", "5555555555554444")
     ]
-    migrate(BEFORE)
+    migrate([("payments", "0006_merchant_indexes_in_list_indexes")])
 
     # when
-    migrate(AFTER)
+    migrate([("payments", "0007_payment_method_card_bin")])
 
     # then
     bins = dict(PaymentMethod.objects.values_list("id", "card_bin"))
     assert bins == {cards[0].id: "424242", cards[1].id: "555555"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customers_saved_before_get_their_email_index(merchant, migrate, test_client):
+    # given: customers saved, then their indexes forgotten as before the migration
+    with_email = customer_create(merchant=merchant, livemode=False, email="Ann@example.com")
+    without = customer_create(merchant=merchant, livemode=False, name="No e-mail")
+    indexes = dict(Customer.objects.values_list("id", "email_index"))
+    migrate([("payments", "0011_payment_method_detached_at")])
+
+    # when
+    migrate([("payments", "0012_customer_email_index")])
+
+    # then
+    assert dict(Customer.objects.values_list("id", "email_index")) == indexes
+    assert indexes[with_email.id]
+    assert indexes[without.id] == ""
+    found = test_client.get("/v1/customers", {"email": "Ann@example.com"}).json()["data"]
+    assert [customer["id"] for customer in found] == [with_email.id]
