@@ -182,7 +182,10 @@ def parse(url: str, *, livemode: bool, allow_loopback: bool | None = None) -> Ta
         raise UnsafeUrl("URLs are ASCII without spaces; write international names as xn--.")
     if "\\" in url:
         raise UnsafeUrl("URLs may not contain backslashes.")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed or non-IP bracketed host, like http://[::1
+        raise UnsafeUrl("The URL's host is not a valid IPv6 literal.") from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise UnsafeUrl("Webhook URLs use https.", code="url_invalid_scheme")

@@ -85,6 +85,8 @@ BLOCKED = [
     "https://hooks.example.com\\@127.0.0.1/",
     "https://hooks.exämple.com/",
     "https:// hooks.example.com/",
+    "http://[::1",  # urlsplit itself refuses these two
+    "http://[zz]/",
     "",
 ]
 
