@@ -17,6 +17,7 @@ from django.utils.crypto import get_random_string
 from fraud.enums import ReviewStatus
 from gateway.api.errors import InvalidRequestError
 from gateway.events import event_emit
+from merchants.permissions import check_takes_payments
 from payments import hosted
 from payments.breaker import breaker_allows
 from payments.enums import (
@@ -658,9 +659,11 @@ def payment_capture(
 ) -> Payment:
     """Capture an authorized payment, all of it or less (the rest is released). A
     repeat under the same Idempotency-Key finishes the capture its first attempt
-    reserved, instead of refusing the payment it captured."""
+    reserved, instead of refusing the payment it captured. A suspended merchant captures
+    nothing, whoever asks (the API or support in the admin)."""
     if _resumable(payment, OperationKind.CAPTURE, idempotency_key):
         return payment_resume(payment)
+    check_takes_payments(payment.merchant)
     return _once_others_settle(payment, partial(_capture, payment, amount_minor, idempotency_key))
 
 

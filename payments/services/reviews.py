@@ -11,6 +11,7 @@ from django.db import transaction
 
 from fraud.enums import ReviewStatus
 from gateway.audit import audit_record
+from merchants.permissions import check_takes_payments
 from payments.enums import CancellationReason, CaptureMethod, OperationKind, PaymentStatus
 from payments.errors import PaymentUnexpectedState
 from payments.models import Payment
@@ -41,7 +42,9 @@ def _locked_in_review(payment: Payment, *, actor: str, action: str, reason: str)
 
 
 def payment_review_approve(*, payment: Payment, actor: str, reason: str) -> Payment:
-    """Release a held payment: captured (automatic capture) or authorized (manual)."""
+    """Release a held payment: captured (automatic capture) or authorized (manual).
+    A suspended merchant's held payments stay held: releasing one takes money in."""
+    check_takes_payments(payment.merchant)
     with transaction.atomic():
         payment = _locked_in_review(
             payment, actor=actor, action="payment.review_approved", reason=reason

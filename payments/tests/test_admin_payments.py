@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from gateway.audit import AuditLog
 from gateway.events import Event
+from merchants.services import merchant_suspend
 from payments.models import Payment, Refund
 from payments.tests.conftest import card_data
 
@@ -242,6 +243,19 @@ def test_only_the_admin_group_sees_staff_accounts(client, group, sees_staff):
 
     assert payments.status_code == 200
     assert (users.status_code == 200) is sees_staff
+
+
+def test_support_cannot_capture_for_a_suspended_merchant(client, pay, merchant):
+    staff = _staff(client, "alice")
+    manual = pay(capture_method="manual").json()["id"]
+    merchant_suspend(merchant=merchant, actor="test", reason="risk review")
+
+    page = _act(staff, "capture", manual, reason="customer called")
+
+    assert b"cannot take payments" in page.content
+    assert Payment.objects.get(pk=manual).status == "authorized"
+    refused = AuditLog.objects.get(action="payment.capture.refused")
+    assert "suspended" in refused.data["error"]
 
 
 @pytest.mark.parametrize("group, may", [("support", False), ("finance", False), ("admin", True)])

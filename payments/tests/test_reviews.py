@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from fraud.models import FraudSettings, Review
 from gateway.audit import AuditLog
+from gateway.api.errors import ForbiddenError
 from gateway.events import Event
+from merchants.services import merchant_suspend
 from payments.errors import PaymentUnexpectedState
 from payments.models import Payment
 from payments.services.payments import payments_expire_authorizations
@@ -180,6 +182,19 @@ def test_a_held_payment_past_its_authorization_window_is_not_captured_on_approva
     payment.refresh_from_db()
     assert (payment.status, payment.amount_received_minor) == ("in_review", 0)
     assert not AuditLog.objects.filter(action="payment.review_approved").exists()
+
+
+def test_a_suspended_merchants_held_payment_stays_held_on_approval(held, merchant):
+    payment = held()
+    merchant_suspend(merchant=merchant, actor="test", reason="risk review")
+
+    with pytest.raises(ForbiddenError) as refused:
+        payment_review_approve(payment=payment, actor="admin:alice", reason="Looks fine")
+
+    assert refused.value.code == "account_inactive"
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_received_minor) == ("in_review", 0)
+    assert Review.objects.get(payment_id=payment.id).status == "open"
 
 
 def test_the_payment_page_shows_the_assessment(staff_client, held):
