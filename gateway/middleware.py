@@ -1,5 +1,5 @@
-"""Request-wide middleware: a Request-Id on every response, the API's Host check, and
-the body size limit."""
+"""Request-wide middleware: a Request-Id on every response, no caching of API answers,
+the API's Host check, and the body size limit."""
 
 import io
 import logging
@@ -32,6 +32,20 @@ class RequestIdMiddleware:
         idempotency_key_var.set(None)  # an API view sets the request's own
         response = self.get_response(request)
         response["Request-Id"] = request_id
+        return response
+
+
+class ApiNoStoreMiddleware:
+    """Every API answer, errors and the account included, is `no-cache, no-store`, as
+    Stripe's: one can carry a client secret or a signing secret shown once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if is_api_request(request):
+            response["Cache-Control"] = "no-cache, no-store"
         return response
 
 

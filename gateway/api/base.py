@@ -93,8 +93,6 @@ class ApiViewSet(viewsets.ViewSet):
             self._settle_idempotency_key(claim, response)
         if self.idempotency_key_header is not None:
             response[idempotency.HEADER] = self.idempotency_key_header
-        # As Stripe's: an answer can carry a client secret or a signing secret shown once.
-        response["Cache-Control"] = "no-cache, no-store"
         return response
 
     def _settle_idempotency_key(self, claim, response) -> None:

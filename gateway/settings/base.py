@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "gateway.middleware.RequestIdMiddleware",
+    "gateway.middleware.ApiNoStoreMiddleware",
     "gateway.middleware.ApiHostMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "gateway.middleware.BodySizeLimitMiddleware",

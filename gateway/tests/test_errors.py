@@ -121,6 +121,14 @@ def test_request_id_on_every_response(api_client, path):
     assert first["Request-Id"] != second["Request-Id"]
 
 
+@pytest.mark.parametrize("path", ["/v1/account", "/v1/nope", "/v1/_test/crash"])
+@pytest.mark.parametrize("authenticated", [False, True])
+def test_no_api_answer_is_cached(api_client, test_client, path, authenticated):
+    response = (test_client if authenticated else api_client).get(path)
+
+    assert response["Cache-Control"] == "no-cache, no-store"
+
+
 def test_non_api_404_stays_a_page(api_client):
     response = api_client.get("/no-such-page")
 
