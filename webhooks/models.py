@@ -44,6 +44,10 @@ class WebhookEndpoint(models.Model):
         null=True, blank=True, help_text="First failure since the last success"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    enabled_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="Created or last re-enabled: the endpoint gets only events from then on",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -65,6 +69,7 @@ class WebhookEndpoint(models.Model):
 
     @transition(field=status, source=E.DISABLED, target=E.ENABLED)
     def enable(self) -> None:
+        self.enabled_at = timezone.now()
         self.disabled_reason = ""
         self.failing_since = None
 

@@ -47,7 +47,7 @@ def endpoints_for_owners(owners: set[tuple[str, bool]]) -> dict[tuple[str, bool]
         merchant_id__in=merchant_ids, status=EndpointStatus.ENABLED
     )
     found: dict[tuple[str, bool], list] = {}
-    for endpoint in endpoints.only("id", "merchant_id", "livemode", "enabled_events", "created_at"):
+    for endpoint in endpoints.only("id", "merchant_id", "livemode", "enabled_events", "enabled_at"):
         key = (endpoint.merchant_id, endpoint.livemode)
         if key in owners:
             found.setdefault(key, []).append(endpoint)

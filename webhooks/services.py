@@ -102,7 +102,10 @@ def webhook_endpoint_create(
 ) -> IssuedEndpoint:
     """A new enabled endpoint with a fresh secret; the URL passes the SSRF policy."""
     ssrf.check(url, livemode=livemode)
+    now = timezone.now()
     endpoint = WebhookEndpoint(
+        created_at=now,
+        enabled_at=now,
         merchant=merchant,
         livemode=livemode,
         url=url,
@@ -296,8 +299,8 @@ def webhook_event_dispatch(*, event_id: str, batch: int = DISPATCH_BATCH) -> lis
     """Turn a committed event into one delivery per subscribed endpoint, exactly once.
 
     Marks the event dispatched in the same transaction (the sweeper skips it; another
-    dispatch of it finds nothing to do). An endpoint gets the events created after it,
-    even when the sweeper dispatches them late. Under a burst it also takes up to `batch - 1`
+    dispatch of it finds nothing to do). An endpoint gets the events created since it
+    was created or last re-enabled, even when the sweeper dispatches them late. Under a burst it also takes up to `batch - 1`
     other undispatched events nobody holds, so one transaction fans out many events and
     the tasks of those find their work done. Returns the endpoints given deliveries;
     `webhook_endpoints_start` gets them going.
@@ -318,7 +321,8 @@ def webhook_event_dispatch(*, event_id: str, batch: int = DISPATCH_BATCH) -> lis
             for event in events
             for endpoint in endpoints.get((event.merchant_id, event.livemode), ())
             if is_subscribed(endpoint.enabled_events, event.type)
-            and endpoint.created_at <= event.created_at  # as at Stripe: no older events
+            # as at Stripe: no events from before the endpoint, nor from while it was off
+            and endpoint.enabled_at <= event.created_at
         ]
         WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return sorted({d.endpoint_id for d in deliveries})

@@ -17,7 +17,7 @@ import gateway.cache
 from gateway.celery import app as celery_app
 from gateway.events import Event
 from webhooks.models import WebhookDelivery
-from webhooks.services import webhooks_sweep
+from webhooks.services import webhook_endpoint_update, webhooks_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +105,26 @@ def test_an_endpoint_the_cache_has_not_heard_of_gets_the_event_late_not_never(
     # when / then: the sweeper delivers it
     _sweep_after_the_grace(settings, django_capture_on_commit_callbacks)
     assert [r.headers["webhook-id"] for r in receiver.wait_for(1)] == [event.id]
+
+
+def test_a_re_enabled_endpoint_gets_no_event_from_while_it_was_disabled(
+    settings, receiver, make_endpoint, emit, django_capture_on_commit_callbacks
+):
+    # given: an event while the only endpoint is disabled (not announced), and one after
+    endpoint = make_endpoint(receiver.url(), events=["payment.captured"]).endpoint
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_endpoint_update(endpoint=endpoint, actor="test", disabled=True)
+        missed = emit("payment.captured")
+        webhook_endpoint_update(endpoint=endpoint, actor="test", disabled=False)
+        heard = emit("payment.captured")  # its dispatch takes the first one along
+
+    # when: the sweeper passes too
+    _sweep_after_the_grace(settings, django_capture_on_commit_callbacks)
+
+    # then
+    assert _dispatched(missed)
+    assert not WebhookDelivery.objects.filter(event=missed).exists()
+    assert [r.headers["webhook-id"] for r in receiver.wait_for(1)] == [heard.id]
 
 
 def test_every_event_is_announced_while_the_cache_is_down(
