@@ -102,13 +102,16 @@ def api_key_roll(
     """Replace a key with a new one of the same kind and mode.
 
     The old key keeps working for `grace` (default: not at all, at most 7 days) and then
-    expires.
+    expires. A key rolled already is not rolled again: that would give it a new grace,
+    and it has a replacement to roll instead.
     """
     if not timedelta(0) <= grace <= timedelta(hours=ROLL_GRACE_MAX_HOURS):
         raise ValueError(f"the grace period is 0 to {ROLL_GRACE_MAX_HOURS} hours")
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if not api_key.is_usable():
         raise ValueError("only a usable key can be rolled")
+    if api_key.expires_at is not None:
+        raise ValueError("this key was rolled already and expires; roll its replacement")
     api_key.expires_at = timezone.now() + grace
     api_key.save(update_fields=["expires_at"])
     audit_record(

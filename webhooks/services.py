@@ -300,10 +300,10 @@ def webhook_event_dispatch(*, event_id: str, batch: int = DISPATCH_BATCH) -> lis
 
     Marks the event dispatched in the same transaction (the sweeper skips it; another
     dispatch of it finds nothing to do). An endpoint gets the events created since it
-    was created or last re-enabled, even when the sweeper dispatches them late. Under a burst it also takes up to `batch - 1`
-    other undispatched events nobody holds, so one transaction fans out many events and
-    the tasks of those find their work done. Returns the endpoints given deliveries;
-    `webhook_endpoints_start` gets them going.
+    was created or last re-enabled, even when the sweeper dispatches them late. Under a
+    burst it also takes up to `batch - 1` other undispatched events nobody holds, so one
+    transaction fans out many events and the tasks of those find their work done.
+    Returns the endpoints given deliveries; `webhook_endpoints_start` gets them going.
     """
     if event_id in _recently_dispatched:
         return []

@@ -114,6 +114,19 @@ def test_rolled_key_works_within_its_grace_period_and_not_after(client_for, keys
         assert new.get("/v1/account").status_code == 200
 
 
+def test_a_key_in_its_grace_period_is_not_rolled_again(client_for, keys):
+    first = _key_row(keys["test_secret"])
+    api_key_roll(api_key=first, grace=timedelta(hours=1), actor="test")
+
+    with pytest.raises(ValueError, match="rolled already"):
+        api_key_roll(api_key=first, grace=timedelta(days=7), actor="test")
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        assert_auth_error(client_for(keys["test_secret"]).get("/v1/account"), "api_key_expired")
+    siblings = ApiKey.objects.filter(merchant_id=first.merchant_id, kind=first.kind, livemode=False)
+    assert siblings.count() == 2  # the first and its one replacement
+
+
 def test_suspended_merchant_still_authenticates_and_sees_its_status(test_client, merchant):
     merchant_suspend(merchant=merchant, actor="test", reason="review")
 

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
+from merchants import keys as key_format
 from merchants.models import ApiKey, Merchant
 from merchants.services import merchant_close
 
@@ -71,6 +72,23 @@ def test_create_merchant_refuses_bad_input_and_creates_nothing(name, email, para
 
     assert not Merchant.objects.exists()
     assert not ApiKey.objects.exists()
+
+
+def test_rolling_again_rolls_the_replacement_not_the_key_in_its_grace(merchant, keys):
+    def roll() -> str:
+        out = io.StringIO()
+        call_command("roll_api_key", "--merchant", merchant.id, "--grace", "3600", stdout=out)
+        return re.search(r"sk_test_[A-Za-z0-9]{32}", out.getvalue()).group()
+
+    first_replacement = roll()
+    roll()
+
+    original, replaced = (
+        ApiKey.objects.get(prefix=key_format.lookup_prefix(key))
+        for key in (keys["test_secret"], first_replacement)
+    )
+    assert replaced.expires_at is not None
+    assert original.expires_at < replaced.expires_at  # its grace was not extended
 
 
 @pytest.mark.parametrize("grace", ["-1", "604801", "99999999999999"])

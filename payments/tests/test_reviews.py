@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from fraud.models import FraudSettings, Review
-from gateway.audit import AuditLog
 from gateway.api.errors import ForbiddenError
+from gateway.audit import AuditLog
 from gateway.events import Event
 from merchants.services import merchant_suspend
 from payments.errors import PaymentUnexpectedState

@@ -25,6 +25,7 @@ class Command(BaseCommand):
         api_key = (
             ApiKey.objects.usable()
             .filter(merchant_id=merchant, kind=kind, livemode=mode == "live")
+            .filter(expires_at__isnull=True)  # not one rolled already, in its grace period
             .first()
         )
         if api_key is None:
