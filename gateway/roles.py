@@ -13,9 +13,14 @@ ROLES = ("support", "finance", "admin")
 _STAFF_APPS = ("auth", "sessions")
 # Beyond viewing everything else: the change/add permissions each role holds, by app
 # or by one model of an app (support reviews held payments but does not tune
-# screening). Finer limits (support refunds up to a limit) are checked by the services.
+# screening; it resends webhook deliveries but does not turn endpoints off or on).
+# Finer limits (support refunds up to a limit) are checked by the services.
 _ROLE_GRANTS = {
-    "support": {"payments": ("change",), "webhooks": ("change",), "fraud.review": ("change",)},
+    "support": {
+        "payments": ("change",),
+        "webhooks.webhookdelivery": ("change",),
+        "fraud.review": ("change",),
+    },
     "finance": {"reconciliation": ("add", "change"), "payments": ("change",)},
 }
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from gateway.audit import AuditLog
 from merchants.services import merchant_create
 from webhooks.enums import DeliveryStatus
-from webhooks.models import WebhookDelivery
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +121,23 @@ def test_support_staff_see_deliveries_with_attempts_and_can_resend(
     assert delivery.status == DeliveryStatus.PENDING
     audit = AuditLog.objects.get(action="webhook_delivery.resent")
     assert (audit.actor, audit.reason) == ("admin:sam", "lost on their side")
+
+
+def test_support_staff_cannot_disable_an_endpoint(support_client, receiver, make_endpoint):
+    endpoint = make_endpoint(receiver.url()).endpoint
+
+    support_client.post(
+        reverse("admin:webhooks_webhookendpoint_changelist"),
+        {
+            "action": "disable_endpoints",
+            "_selected_action": [endpoint.pk],
+            "confirm": "yes",
+            "reason": "looked broken",
+        },
+    )
+
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).status == "enabled"
+    assert not AuditLog.objects.filter(action="webhook_endpoint.updated").exists()
 
 
 @pytest.mark.parametrize(
