@@ -1,5 +1,6 @@
 """How a webhook endpoint looks from outside: API responses and event payloads."""
 
+from gateway.api.events import EventSerializer
 from webhooks.models import WebhookEndpoint
 
 
@@ -21,11 +22,7 @@ def endpoint_snapshot(endpoint: WebhookEndpoint, *, secret: str | None = None) -
 
 
 def event_body(event) -> dict:
-    """What a webhook POSTs: the Standard Webhooks envelope around the event."""
-    return {
-        "id": event.id,
-        "type": event.type,
-        "created": int(event.created_at.timestamp()),
-        "livemode": event.livemode,
-        "data": event.data,
-    }
+    """What a webhook POSTs: the event exactly as `GET /v1/events/{id}` shows it, as
+    Stripe's (the SPEC's `{id, type, created, livemode, data}` with `object` and
+    `request` beside)."""
+    return EventSerializer(event).data
