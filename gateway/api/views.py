@@ -4,6 +4,12 @@ import functools
 
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.renderers import JSONRenderer
 
@@ -41,8 +47,16 @@ def not_found(request, *args, **kwargs):
 
 
 class SchemaView(SpectacularAPIView):
-    """The OpenAPI document (YAML, or JSON on request). Its errors, a POST say, are the
-    JSON error body like every /v1/ answer, not rendered in the negotiated YAML."""
+    """The OpenAPI document: JSON, as Stripe's, or YAML on request (`Accept:
+    application/vnd.oai.openapi` or `?format=yaml`). Its errors, a POST say, are the
+    JSON error body like every /v1/ answer, not rendered in a negotiated YAML."""
+
+    renderer_classes = [
+        OpenApiJsonRenderer,
+        OpenApiJsonRenderer2,
+        OpenApiYamlRenderer,
+        OpenApiYamlRenderer2,
+    ]
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)

@@ -62,6 +62,18 @@ def test_schema_is_served_without_a_key(api_client):
     assert "/v1/account" in schema["paths"]
 
 
+def test_schema_is_json_unless_yaml_is_asked_for(api_client):
+    plain = api_client.get("/v1/schema")
+    asked = api_client.get("/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi")
+    named = api_client.get("/v1/schema?format=yaml")
+
+    assert plain["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert plain.json()["openapi"].startswith("3.")
+    for yaml in (asked, named):
+        assert yaml["Content-Type"].startswith("application/vnd.oai.openapi")
+        assert yaml.content.startswith(b"openapi: 3.")
+
+
 def test_schema_generates_without_warnings_and_validates():
     out = io.StringIO()
 
