@@ -1,4 +1,5 @@
-"""Log filters: the request id on every record, and redaction of card data and secrets.
+"""Log filters: the request id on every record, and redaction of card data and secrets;
+the JSON console handler every process logs through (`json_console`).
 
 Redaction runs on the fully formatted message (and the traceback text) of every
 record, so a card number or key is masked even when some code logs it by mistake.
@@ -137,3 +138,26 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or origin_request_id_var.get()
         return True
+
+
+def json_console() -> dict:
+    """The `filters`, `formatters` and `handlers` of a logging dictConfig that writes
+    JSON lines, redacted, with the request id: Django's LOGGING and gunicorn's master
+    (gunicorn.conf.py), which logs before any worker loads Django, both use it."""
+    return {
+        "filters": {"request_id": {"()": "gateway.logging.RequestIdFilter"}},
+        "formatters": {
+            "json": {
+                "()": "gateway.logging.RedactingJsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["request_id"],
+            },
+        },
+    }

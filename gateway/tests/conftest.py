@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,16 +17,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn():
-    """The production server on the test database, as `host, port`."""
+@contextmanager
+def gunicorn_serving(*, stderr=subprocess.DEVNULL):
+    """gunicorn on the test database, started from the project's folder as the
+    Procfile starts it, as `host, port` once it accepts connections."""
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "gunicorn", "gateway.wsgi", "--bind", f"127.0.0.1:{port}"],
         cwd=BASE_DIR,
         env=worker_env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
     try:
         deadline = time.monotonic() + 30
@@ -41,3 +43,9 @@ def gunicorn():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def gunicorn():
+    with gunicorn_serving() as address:
+        yield address

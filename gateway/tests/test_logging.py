@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.logging import RedactingJsonFormatter, luhn_valid, redact, request_id_var
+from gateway.tests.conftest import gunicorn_serving
 
 logger = logging.getLogger("gateway.tests")
 
@@ -154,6 +155,19 @@ def test_gunicorns_lines_are_json_redacted_and_carry_the_request_id(name):
 
     assert line["message"] == '"GET /?n=424242******4242"'
     assert line["request_id"] == "req_access"
+
+
+@pytest.mark.django_db(transaction=True)  # the server's workers reach the test database
+def test_gunicorns_master_logs_json_lines_too(tmp_path):
+    """The master logs before any worker loads Django: gunicorn.conf.py configures it."""
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as stderr, gunicorn_serving(stderr=stderr):
+        pass
+
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    messages = [line["message"] for line in lines if line["logger"] == "gunicorn.error"]
+    assert any(message.startswith("Listening at") for message in messages), lines
+    assert any(message.startswith("Booting worker") for message in messages), lines
 
 
 def test_djangos_own_console_handler_is_gone_so_no_line_is_printed_twice():
