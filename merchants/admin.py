@@ -5,10 +5,39 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 
 from gateway.admin_actions import admin_actor, reason_action
+from gateway.money import normalize_currency
 from merchants import services
 from merchants.enums import MerchantStatus
-from merchants.models import ApiKey, Merchant
+from merchants.models import ApiKey, FeeRule, Merchant
 from merchants.services import ROLL_GRACE_MAX_HOURS
+
+
+class FeeRuleForm(forms.ModelForm):
+    percent_bps = forms.IntegerField(
+        min_value=0, max_value=10_000, help_text="basis points: 290 is 2.90 %"
+    )
+
+    class Meta:
+        model = FeeRule
+        fields = ["currency", "percent_bps", "fixed_minor"]
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"]
+        if not currency:
+            return ""
+        code = normalize_currency(currency)
+        if code is None:
+            raise forms.ValidationError("An ISO 4217 code the gateway accepts, like usd.")
+        return code
+
+
+class FeeRuleInline(admin.TabularInline):
+    """The fee schedule (SPEC §3): saved through the services, which audit each rule."""
+
+    model = FeeRule
+    form = FeeRuleForm
+    extra = 0
+    verbose_name = "fee rule (basis points of the amount plus fixed minor units)"
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -29,7 +58,7 @@ class MerchantAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["id", "name", "email"]
     readonly_fields = ["id", "status", "created_at"]
-    inlines = [ApiKeyInline]
+    inlines = [FeeRuleInline, ApiKeyInline]
     actions = [
         reason_action(
             name="suspend",
@@ -72,6 +101,16 @@ class MerchantAdmin(admin.ModelAdmin):
         obj.__dict__.update({k: v for k, v in merchant.__dict__.items() if k != "_state"})
         obj._state.adding = False
         request._issued_keys = issued.values()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not FeeRule:
+            return super().save_formset(request, form, formset, change)
+        actor = admin_actor(request)
+        for rule in formset.save(commit=False):
+            services.fee_rule_save(rule=rule, actor=actor)
+        for rule in formset.deleted_objects:
+            services.fee_rule_delete(rule=rule, actor=actor)
+        return None
 
     def response_add(self, request, obj, post_url_continue=None):
         return _issued_keys_response(self, request, list(request._issued_keys))
@@ -168,6 +207,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
         obj.__dict__.update({k: v for k, v in issued.api_key.__dict__.items() if k != "_state"})
         obj._state.adding = False
         request._issued_keys = [issued]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not FeeRule:
+            return super().save_formset(request, form, formset, change)
+        actor = admin_actor(request)
+        for rule in formset.save(commit=False):
+            services.fee_rule_save(rule=rule, actor=actor)
+        for rule in formset.deleted_objects:
+            services.fee_rule_delete(rule=rule, actor=actor)
+        return None
 
     def response_add(self, request, obj, post_url_continue=None):
         return _issued_keys_response(self, request, request._issued_keys)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from gateway.audit import audit_record
 from merchants import keys
 from merchants.enums import ApiKeyKind, MerchantStatus
-from merchants.models import ApiKey, Merchant
+from merchants.models import ApiKey, FeeRule, Merchant
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,41 @@ def merchant_update(*, merchant: Merchant, actor: str, **changes: str) -> Mercha
         data={"changed": changed},
     )
     return merchant
+
+
+def _fee_terms(rule: FeeRule | None) -> dict | None:
+    return rule and {"percent_bps": rule.percent_bps, "fixed_minor": rule.fixed_minor}
+
+
+@transaction.atomic
+def fee_rule_save(*, rule: FeeRule, actor: str) -> FeeRule:
+    """Add or change one rule of a merchant's fee schedule, auditing the terms before
+    and after. Captures price with it from the next one on (within a minute in other
+    processes: payments.fees caches schedules)."""
+    before = FeeRule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
+    rule.full_clean()
+    rule.save()
+    audit_record(
+        actor=actor,
+        action="fee_rule.saved",
+        obj=rule,
+        merchant_id=rule.merchant_id,
+        data={"currency": rule.currency, "before": _fee_terms(before), "after": _fee_terms(rule)},
+    )
+    return rule
+
+
+@transaction.atomic
+def fee_rule_delete(*, rule: FeeRule, actor: str) -> None:
+    """Drop one rule: the merchant's any-currency rule, or the default, applies instead."""
+    audit_record(
+        actor=actor,
+        action="fee_rule.deleted",
+        obj=rule,
+        merchant_id=rule.merchant_id,
+        data={"currency": rule.currency, "before": _fee_terms(rule), "after": None},
+    )
+    rule.delete()
 
 
 # As Stripe's: the old key of a roll works for at most 7 days more.

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from gateway.audit import AuditLog
-from merchants.models import ApiKey, Merchant
+from merchants.models import ApiKey, FeeRule, Merchant
 from merchants.services import merchant_close
+from payments.fees import fee_for
 
 pytestmark = pytest.mark.django_db
 
@@ -84,31 +85,105 @@ def test_revoking_from_the_admin_needs_the_reason(staff_client, keys, client_for
     assert client_for(keys["test_secret"]).get("/v1/account").status_code == 401
 
 
-def test_editing_a_merchant_in_the_admin_is_audited_with_the_values_before_and_after(
-    staff_client, merchant
-):
-    # given: the change form as the page sends it (its read-only keys included)
+def _change_form(staff_client, merchant) -> dict:
+    """The merchant's change form as the page sends it, inlines included."""
     page = staff_client.get(f"/admin/merchants/merchant/{merchant.pk}/change/")
-    form = {"name": "Acme Two", "email": merchant.email}
+    form = {"name": merchant.name, "email": merchant.email}
     for inline in page.context["inline_admin_formsets"]:
         formset = inline.formset
         form.update(
             {f"{formset.prefix}-{k}": v for k, v in formset.management_form.initial.items()}
         )
-        for index, key_form in enumerate(formset.forms):
-            form[f"{formset.prefix}-{index}-id"] = key_form.instance.pk
-            form[f"{formset.prefix}-{index}-merchant"] = merchant.pk
+        for index, inline_form in enumerate(formset.forms):
+            for name in inline_form.fields:
+                value = inline_form[name].value()
+                if value not in (None, False):
+                    form[f"{formset.prefix}-{index}-{name}"] = value
+    return form
 
-    # when
-    response = staff_client.post(f"/admin/merchants/merchant/{merchant.pk}/change/", form)
 
-    # then
+def _post_change(staff_client, merchant, form: dict):
+    return staff_client.post(f"/admin/merchants/merchant/{merchant.pk}/change/", form)
+
+
+def test_editing_a_merchant_in_the_admin_is_audited_with_the_values_before_and_after(
+    staff_client, merchant
+):
+    form = {**_change_form(staff_client, merchant), "name": "Acme Two"}
+
+    response = _post_change(staff_client, merchant, form)
+
     assert response.status_code == 302, response.content
     merchant.refresh_from_db()
     assert merchant.name == "Acme Two"
     audit = AuditLog.objects.get(action="merchant.updated", object_id=merchant.pk)
     assert audit.actor == "admin:alice"
     assert audit.data == {"changed": {"name": ["Acme Shop", "Acme Two"]}}
+
+
+def test_the_fee_schedule_is_edited_in_the_admin_and_every_change_audited(staff_client, merchant):
+    # given: a usd rule added from the merchant's page
+    form = _change_form(staff_client, merchant)
+    form.update(
+        {
+            "fee_rules-TOTAL_FORMS": "1",
+            "fee_rules-0-currency": "USD",
+            "fee_rules-0-percent_bps": "150",
+            "fee_rules-0-fixed_minor": "10",
+        }
+    )
+    assert _post_change(staff_client, merchant, form).status_code == 302
+    assert fee_for(merchant_id=merchant.pk, amount_minor=10_000, currency="usd") == 160
+
+    # when: changed, then deleted
+    form = {**_change_form(staff_client, merchant), "fee_rules-0-percent_bps": "200"}
+    assert _post_change(staff_client, merchant, form).status_code == 302
+    changed_fee = fee_for(merchant_id=merchant.pk, amount_minor=10_000, currency="usd")
+    form = {**_change_form(staff_client, merchant), "fee_rules-0-DELETE": "on"}
+    assert _post_change(staff_client, merchant, form).status_code == 302
+
+    # then
+    assert changed_fee == 210
+    assert not FeeRule.objects.exists()
+    audits = AuditLog.objects.filter(object_type="merchants.feerule").order_by("id")
+    assert [(a.action, a.actor, a.merchant_id) for a in audits] == [
+        ("fee_rule.saved", "admin:alice", merchant.pk),
+        ("fee_rule.saved", "admin:alice", merchant.pk),
+        ("fee_rule.deleted", "admin:alice", merchant.pk),
+    ]
+    usd_150 = {"percent_bps": 150, "fixed_minor": 10}
+    usd_200 = {"percent_bps": 200, "fixed_minor": 10}
+    assert [a.data for a in audits] == [
+        {"currency": "usd", "before": None, "after": usd_150},
+        {"currency": "usd", "before": usd_150, "after": usd_200},
+        {"currency": "usd", "before": usd_200, "after": None},
+    ]
+
+
+@pytest.mark.parametrize(
+    "currency, percent_bps, error",
+    [("xyz", "100", b"ISO 4217"), ("usd", "10001", b"less than or equal to 10000"),
+     ("usd", "-1", b"greater than or equal to 0")],
+)  # fmt: skip
+def test_a_fee_rule_the_gateway_cannot_use_is_refused(
+    staff_client, merchant, currency, percent_bps, error
+):
+    form = _change_form(staff_client, merchant)
+    form.update(
+        {
+            "fee_rules-TOTAL_FORMS": "1",
+            "fee_rules-0-currency": currency,
+            "fee_rules-0-percent_bps": percent_bps,
+            "fee_rules-0-fixed_minor": "0",
+        }
+    )
+
+    response = _post_change(staff_client, merchant, form)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert error in response.content
+    assert not FeeRule.objects.exists()
+    assert not AuditLog.objects.filter(object_type="merchants.feerule").exists()
 
 
 def test_rolling_a_key_in_the_admin_takes_a_grace_period_and_a_reason(
