@@ -208,16 +208,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         obj._state.adding = False
         request._issued_keys = [issued]
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not FeeRule:
-            return super().save_formset(request, form, formset, change)
-        actor = admin_actor(request)
-        for rule in formset.save(commit=False):
-            services.fee_rule_save(rule=rule, actor=actor)
-        for rule in formset.deleted_objects:
-            services.fee_rule_delete(rule=rule, actor=actor)
-        return None
-
     def response_add(self, request, obj, post_url_continue=None):
         return _issued_keys_response(self, request, request._issued_keys)
 
