@@ -1,7 +1,7 @@
 from django.urls import path
 
-from merchants.api.views import AccountApi
+from merchants.api.views import AccountViewSet
 
 urlpatterns = [
-    path("account", AccountApi.as_view(), name="account"),
+    path("account", AccountViewSet.as_view({"get": "retrieve"}), name="account"),
 ]

@@ -501,7 +501,8 @@ def test_an_empty_list_parameter_is_refused_not_ignored(pay, test_client, path, 
 
 
 @pytest.mark.parametrize("path", ["/v1/payments/{payment}", "/v1/customers/{customer}",
-                                  "/v1/events/{event}", "/v1/refunds/{refund}"])  # fmt: skip
+                                  "/v1/events/{event}", "/v1/refunds/{refund}",
+                                  "/v1/account", "/v1/balance"])  # fmt: skip
 def test_a_retrieve_refuses_a_query_parameter(pay, test_client, path):
     # given
     payment = pay().json()["id"]
