@@ -23,10 +23,10 @@ class RefundLimitExceeded(ValueError):
     """The caller may not refund that much of the payment in all."""
 
 
-# A fully refunded payment is still a captured one with nothing left to refund: asking
-# for more is `amount_too_large`, the same answer it gets while its last refunds are
-# still pending, not a state error.
-REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+# `refunded` is a final state (SPEC §4): a refund of it is a state error, like a second
+# capture. While the last refunds are still pending the payment is not refunded yet,
+# and asking for more than they leave is `amount_too_large`.
+REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 def _refund_save_and_emit(refund: Refund, *, event_type: str = "") -> None:
@@ -94,6 +94,8 @@ def refund_create(
             return _refund_resume(earlier)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == PaymentStatus.REFUNDED:
+            raise PaymentUnexpectedState("This payment has already been fully refunded.")
         if payment.status not in REFUNDABLE:
             raise PaymentUnexpectedState(
                 f"This payment's status is {payment.status}; only captured payments can be "

@@ -76,7 +76,11 @@ def test_concurrent_refunds_never_exceed_the_capture(
     lost = [(status, error_code(body)) for status, body in results if status != 200]
     assert len(won) == succeeding
     assert all(body["status"] == "succeeded" and body["amount"] == each for body in won)
-    assert lost == [(400, "amount_too_large")] * (threads - succeeding)
+    # A loser that came while the last winners' refunds were pending asked for too much;
+    # one that came after they succeeded found the payment `refunded`, a final state.
+    too_much = {(400, "amount_too_large"), (400, "payment_unexpected_state")}
+    assert len(lost) == threads - succeeding
+    assert set(lost) <= too_much
     payment = Payment.objects.get(pk=payment_id)
     refunded = succeeding * each
     assert payment.amount_refunded_minor == refunded

@@ -328,7 +328,7 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
             self.assert_refused(before, payment_id, outcome, outcome[1].get("code"))
             assert outcome[1].get("param") == "amount"
             return
-        if expected.status not in ("captured", "partially_refunded", "refunded"):
+        if expected.status not in ("captured", "partially_refunded"):
             self.assert_refused(before, payment_id, outcome, "payment_unexpected_state")
             return
         remaining = expected.received - expected.refunded

@@ -20,8 +20,9 @@ from django.utils import timezone
 from time_machine import travel
 
 from fraud.models import FraudSettings, Review
+from gateway.tests.assertions import assert_json_error
 from payments import vault
-from payments.models import Payment, ProviderAccount
+from payments.models import Payment, ProviderAccount, Refund
 from payments.services.provider_accounts import provider_for
 from payments.services.provider_sync import payment_sync
 from payments.services.resolution import operations_resolve_pending
@@ -259,6 +260,33 @@ def test_h_a_500_to_a_refund_leaves_it_pending_then_refunds_once(
     client = provider_for(ProviderAccount.objects.get(pk=stripe_account))._client
     listed = client.v1.refunds.list(params={"payment_intent": reference}).to_dict()["data"]
     assert [r["amount"] for r in listed] == [2000]
+
+
+def test_h2_a_payment_its_pending_refunds_cover_is_refused_by_amount_then_by_state(
+    pay, test_client, stripe_proxy, stripe_account, settings
+):
+    # given a captured payment whose whole amount a pending refund holds
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    payment_id = pay(provider="stripe", amount=5000).json()["id"]
+    stripe_proxy.script[("POST", "/v1/refunds")] = [SERVER_ERROR]
+    refund_url = f"/v1/payments/{payment_id}/refund"
+    assert test_client.post(refund_url, {}, format="json").json()["status"] == "pending"
+
+    # when more is asked while it is pending, then again once it has succeeded
+    while_pending = test_client.post(refund_url, {"amount": 1}, format="json")
+    assert _resolve() == 1
+    once_refunded = test_client.post(refund_url, {"amount": 1}, format="json")
+
+    # then the first is too large (the payment is still `captured`), the second finds
+    # a payment in its final state
+    error = assert_json_error(while_pending, 400, "invalid_request_error", "amount_too_large")
+    assert "Nothing remains refundable" in error["message"]
+    assert Payment.objects.get(pk=payment_id).status == "refunded"
+    error = assert_json_error(
+        once_refunded, 400, "invalid_request_error", "payment_unexpected_state"
+    )
+    assert error["message"] == "This payment has already been fully refunded."
+    assert Refund.objects.filter(payment_id=payment_id).count() == 1
 
 
 def _asks_for_3d_secure(request) -> Reply:
