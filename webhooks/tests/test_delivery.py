@@ -365,6 +365,24 @@ def test_a_resend_while_an_attempt_is_in_flight_sends_again_now(receiver, make_e
     assert (delivery.status, delivery.schedule_step) == (DeliveryStatus.SUCCEEDED, 0)
 
 
+def test_resends_made_while_the_delivery_waits_join_it(receiver, make_endpoint, emit):
+    # given: an event waiting to go out to an endpoint
+    endpoint = make_endpoint(receiver.url()).endpoint
+    event = emit()
+    webhook_event_dispatch(event_id=event.id)
+
+    # when: it is resent twice before a sender runs
+    for _ in range(2):
+        webhook_event_resend(event=event, endpoint=endpoint, actor="test")
+    webhook_endpoint_deliver(endpoint_id=endpoint.id)
+
+    # then: the endpoint gets it once; each resend is audited
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [event.id]
+    delivery = WebhookDelivery.objects.get(event=event)
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.SUCCEEDED, 1)
+    assert AuditLog.objects.filter(action="webhook_delivery.resent").count() == 2
+
+
 def test_a_success_counts_once_when_another_sender_took_part_of_the_batch(
     receiver, make_endpoint, emit
 ):
