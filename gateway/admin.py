@@ -1,6 +1,9 @@
-"""The kernel's admin: the audit log, read-only, and the read-only base other apps use."""
+"""The kernel's admin: the audit log, read-only, the read-only base other apps use,
+and the beat schedule's actions kept to staff who may change it."""
 
 from django.contrib import admin
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import PeriodicTask
 
 from gateway.audit import AuditLog
 
@@ -32,3 +35,20 @@ class AuditLogAdmin(ReadOnlyAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor", "merchant_id", "reason"]
     date_hierarchy = "created_at"
+
+
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    """django-celery-beat's own admin, but its enable, disable, toggle and run-now actions
+    need the change permission: staff who may only view the schedule (support, finance)
+    could otherwise stop the resolver or the webhook sweeper from the list page."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            for name in beat_admin.PeriodicTaskAdmin.actions:
+                actions.pop(name, None)
+        return actions
+
+
+admin.site.unregister(PeriodicTask)
+admin.site.register(PeriodicTask, PeriodicTaskAdmin)
