@@ -54,6 +54,14 @@ class ApiViewSet(viewsets.ViewSet):
         query_values = (value for _, values in request.query_params.lists() for value in values)
         if "\x00" in request.path or any("\x00" in value for value in query_values):
             raise InvalidRequestError("The URL contains a NUL character.", code="parameter_invalid")
+        if request.method in ("POST", "DELETE") and request.query_params:
+            # Parameters go in the JSON body: one left in the URL would otherwise be
+            # ignored, and `/capture?amount=300` would capture the whole amount.
+            raise InvalidRequestError(
+                "Received unknown parameter: send parameters in the JSON body.",
+                code="parameter_unknown",
+                param=next(iter(request.query_params)),
+            )
         if self.action == "retrieve":  # as Stripe: it takes none but those named
             unknown = [
                 name for name in request.query_params if name not in self.retrieve_parameters

@@ -596,3 +596,23 @@ def test_inline_billing_details_are_checked_as_when_tokenizing(pay):
     error = assert_json_error(response, 400, "invalid_request_error", "parameter_unknown")
     assert error["param"] == "payment_method_data[billing_details][nickname]"
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["capture", "refund"])
+def test_a_parameter_left_in_the_url_of_a_post_is_refused_not_ignored(pay, test_client, action):
+    # given an authorized payment and a captured one
+    payment_id = pay(capture_method="manual" if action == "capture" else "automatic").json()["id"]
+    before = Payment.objects.get(pk=payment_id)
+
+    # when the partial amount is sent in the query string instead of the body
+    response = test_client.post(f"/v1/payments/{payment_id}/{action}?amount=300", {}, format="json")
+
+    # then it is not taken for a request for the whole amount
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_unknown")
+    assert error["param"] == "amount"
+    after = Payment.objects.get(pk=payment_id)
+    assert (after.status, after.amount_received_minor, after.amount_refunded_minor) == (
+        before.status,
+        before.amount_received_minor,
+        before.amount_refunded_minor,
+    )
