@@ -68,6 +68,13 @@ class FraudSettingsAdmin(admin.ModelAdmin):
                 settings=form.instance, actor=admin_actor(request), changed=changed, rules=rules
             )
 
+    def delete_model(self, request, obj):
+        services.fraud_settings_delete(settings=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for settings in queryset:
+            services.fraud_settings_delete(settings=settings, actor=admin_actor(request))
+
 
 class BlocklistItemForm(forms.ModelForm):
     class Meta:

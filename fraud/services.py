@@ -398,6 +398,28 @@ def fraud_settings_audit(*, settings, actor: str, changed: dict, rules: list[dic
 
 
 @transaction.atomic
+def fraud_settings_delete(*, settings, actor: str) -> None:
+    """Put a merchant back on the default screening (audited with the terms it had)."""
+    audit_record(
+        actor=actor,
+        action="fraud_settings.deleted",
+        obj=settings,
+        merchant_id=settings.merchant_id,
+        data={
+            "is_enabled": settings.is_enabled,
+            "three_d_secure_from": settings.three_d_secure_from,
+            "review_from": settings.review_from,
+            "block_from": settings.block_from,
+            "rules": [
+                {"rule": rule.rule, "is_enabled": rule.is_enabled, "weight": rule.weight}
+                for rule in settings.rules.order_by("rule")
+            ],
+        },
+    )
+    settings.delete()
+
+
+@transaction.atomic
 def blocklist_item_delete(*, item: BlocklistItem, actor: str) -> None:
     """Remove a value from the blocklist (audited)."""
     audit_record(

@@ -57,6 +57,29 @@ def test_turning_screening_off_is_audited_with_the_value_before(staff_client, me
     assert audit.data["changed"] == {"is_enabled": [True, False]}
 
 
+@pytest.mark.parametrize("how", ["delete_view", "delete_selected"])
+def test_deleting_a_merchants_settings_is_audited_with_its_terms(staff_client, merchant, how):
+    # given tuned settings
+    settings = FraudSettings.objects.create(merchant=merchant, three_d_secure_from=20)
+    settings.rules.create(rule="country_mismatch", weight=50)
+
+    # when they are deleted, from their page or from the list
+    if how == "delete_view":
+        staff_client.post(f"/admin/fraud/fraudsettings/{settings.pk}/delete/", {"post": "yes"})
+    else:
+        staff_client.post(
+            "/admin/fraud/fraudsettings/",
+            {"action": "delete_selected", "_selected_action": [settings.pk], "post": "yes"},
+        )
+
+    # then the merchant is back on the defaults, and the terms it had are on record
+    assert not FraudSettings.objects.exists()
+    audit = AuditLog.objects.get(action="fraud_settings.deleted")
+    assert (audit.actor, audit.merchant_id) == ("admin:alice", merchant.pk)
+    assert audit.data["three_d_secure_from"] == 20
+    assert audit.data["rules"] == [{"rule": "country_mismatch", "is_enabled": True, "weight": 50}]
+
+
 @pytest.mark.parametrize(("role", "may_change"), [("support", False), ("admin", True)])
 def test_only_the_admin_group_tunes_screening_while_support_reviews(client, role, may_change):
     user = User.objects.create_user(role, password="a-long-enough-password", is_staff=True)
