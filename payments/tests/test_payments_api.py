@@ -616,3 +616,12 @@ def test_a_parameter_left_in_the_url_of_a_post_is_refused_not_ignored(pay, test_
         before.amount_received_minor,
         before.amount_refunded_minor,
     )
+
+
+def test_an_empty_client_secret_is_refused_whatever_the_key(pay, test_client):
+    payment_id = pay().json()["id"]
+
+    response = test_client.get(f"/v1/payments/{payment_id}?client_secret=")
+
+    error = assert_json_error(response, 400, "invalid_request_error", "parameter_invalid_empty")
+    assert error["param"] == "client_secret"
