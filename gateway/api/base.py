@@ -63,13 +63,7 @@ class ApiViewSet(viewsets.ViewSet):
                 param=next(iter(request.query_params)),
             )
         if self.action == "retrieve":  # as Stripe: it takes none but those named
-            unknown = [
-                name for name in request.query_params if name not in self.retrieve_parameters
-            ]
-            if unknown:
-                raise InvalidRequestError(
-                    "Received unknown parameter.", code="parameter_unknown", param=unknown[0]
-                )
+            known_parameters(request.query_params, *self.retrieve_parameters, paginated=False)
         if request.method != "POST":
             return
         key = idempotency.idempotency_key_parse(request.META.get("HTTP_IDEMPOTENCY_KEY"))

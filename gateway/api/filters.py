@@ -49,12 +49,12 @@ PAGINATION = ("limit", "starting_after", "ending_before")
 CREATED = ("created", *(f"created[{operator}]" for operator in _CREATED_BOUNDS))
 
 
-def known_parameters(query_params, *filters: str) -> None:
-    """Refuse a query parameter the list does not take, or an empty one, as Stripe
-    does: a mistyped or empty filter would otherwise return the whole list as if it
-    were the filtered one."""
+def known_parameters(query_params, *filters: str, paginated: bool = True) -> None:
+    """Refuse a query parameter the list (or, not `paginated`, the retrieve) does not
+    take, or an empty one, as Stripe does: a mistyped or empty filter would otherwise
+    return the whole list as if it were the filtered one."""
     for name in query_params:
-        if name not in PAGINATION and name not in filters:
+        if name not in filters and not (paginated and name in PAGINATION):
             raise InvalidRequestError(
                 "Received unknown parameter.", code="parameter_unknown", param=name
             )

@@ -254,7 +254,6 @@ class PaymentViewSet(ApiViewSet):
     def retrieve(self, request, pk=None):
         """A payment. A publishable key may read it with its `client_secret` (a page
         back from 3-D Secure), and sees it as `confirm` shows it to a browser."""
-        known_parameters(request.query_params, *self.retrieve_parameters)  # not empty
         payment = self._payment(pk)
         if request.auth.is_secret:
             return Response(PaymentSerializer(payment).data)
