@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from gateway.api.base import ApiViewSet
 from gateway.api.common import CREATED_PARAMETERS
+from gateway.api.errors import InvalidRequestError
 from gateway.api.fields import UnixTimestampField
 from gateway.api.filters import CREATED, created_filter, known_parameters
 from gateway.api.routers import ApiRouter
@@ -44,7 +45,12 @@ class EventViewSet(ApiViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("type", str, description="An event type, or a prefix like payment.*"),
-            OpenApiParameter("object", str, description="Only events about this object id"),
+            OpenApiParameter(
+                "object",
+                str,
+                description="Only events about this object id (one of the caller's, "
+                "deleted ones included: every object has at least the event of its creation)",
+            ),
             *CREATED_PARAMETERS,
         ],
         responses=EventSerializer(many=True),
@@ -58,9 +64,15 @@ class EventViewSet(ApiViewSet):
             filters["type__startswith"] = event_type[:-1]
         elif event_type:
             filters["type"] = event_type
+        events = Event.objects.filter(merchant=self.merchant, livemode=self.livemode)
         if object_id := request.query_params.get("object"):
+            # as every filter naming an object: one the caller never had is an error
+            if not events.filter(object_id=object_id).exists():
+                raise InvalidRequestError(
+                    f"No such object: '{object_id}'", code="resource_missing", param="object"
+                )
             filters["object_id"] = object_id
-        queryset = Event.objects.filter(merchant=self.merchant, livemode=self.livemode, **filters)
+        queryset = events.filter(**filters)
         return self.paginated_response(queryset, EventSerializer)
 
 

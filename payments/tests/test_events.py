@@ -119,6 +119,26 @@ def test_events_are_scoped_to_merchant_and_mode(pay, client_for, keys):
     assert client_for(keys["live_secret"]).get("/v1/events").json()["data"] == []
 
 
+def test_an_object_filter_naming_none_of_the_callers_objects_is_resource_missing(
+    pay, test_client, client_for, keys
+):
+    payment_id = pay().json()["id"]
+
+    for client, object_id in [
+        (test_client, "pay_missing"),
+        (client_for(keys["live_secret"]), payment_id),  # the other mode's
+    ]:
+        response = client.get(f"/v1/events?object={object_id}")
+        assert response.status_code == 400
+        assert response.json()["error"] | {"message": None} == {
+            "type": "invalid_request_error",
+            "code": "resource_missing",
+            "param": "object",
+            "message": None,
+        }
+    assert test_client.get(f"/v1/events?object={payment_id}&type=refund.*").json()["data"] == []
+
+
 def test_payment_created_shows_the_payment_as_created(pay, test_client):
     payment = pay().json()
 
