@@ -2,8 +2,8 @@
 
 Adds what ApiViewSet does to every operation of a kind, so no view has to repeat it:
 the optional `Idempotency-Key` header on every POST, the errors every operation of a
-kind can answer (authentication, rate limit; body and idempotency errors on a POST; a
-missing object where the path names one; bad list parameters), closed request
+kind can answer (authentication, rate limit, unknown or empty query parameters; body
+and idempotency errors on a POST; a missing object where the path names one), closed request
 bodies where the input serializer refuses unknown parameters, and no empty list
 parameters.
 """
@@ -45,8 +45,8 @@ class ApiAutoSchema(AutoSchema):
         return parameters
 
     def _get_parameters(self):
-        """Lists refuse an empty query parameter (gateway.api.filters.known_parameters),
-        so each of their free-text parameters takes at least one character."""
+        """A GET refuses an empty query parameter (gateway.api.filters.known_parameters),
+        so each of its free-text parameters takes at least one character."""
         parameters = super()._get_parameters()
         if self.method != "GET":
             return parameters
@@ -57,13 +57,12 @@ class ApiAutoSchema(AutoSchema):
         return parameters
 
     def _errors_of_every_such_operation(self) -> set[int]:
-        codes = {401, 403, 429}
+        # 400 on every one: any operation refuses a query parameter it does not take
+        codes = {400, 401, 403, 429}
         if self.method == "POST":
-            codes |= {400, 409, 411, 413, 415}
+            codes |= {409, 411, 413, 415}
         if "{" in self.path:
             codes.add(404)
-        elif self.method == "GET":
-            codes.add(400)  # limit, cursors, filters, unknown parameters
         return codes
 
     def _get_response_bodies(self, direction="response"):

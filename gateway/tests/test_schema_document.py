@@ -84,3 +84,14 @@ def test_enabled_events_are_known_types_or_the_wildcard_alone(events, valid):
 def test_a_required_text_is_not_blank():
     assert _accepts("RefundCreateInputRequest", {"payment": "pay_1"})
     assert not _accepts("RefundCreateInputRequest", {"payment": "   "})
+
+
+def test_every_operation_declares_the_400_of_a_query_parameter_it_does_not_take():
+    operations = [
+        (path, method, operation)
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
+    ]
+
+    assert len(operations) > 30
+    assert [(path, method) for path, method, op in operations if "400" not in op["responses"]] == []

@@ -57,3 +57,31 @@ def test_every_answer_is_one_the_document_declares(case, keys, settings):
     case.call_and_validate(
         headers={"Authorization": f"Bearer {keys['test_secret']}"}, checks=CHECKS
     )
+
+
+def test_a_payment_answers_as_the_document_declares_to_either_key(keys):
+    """The fuzzer calls with a secret key only; a publishable key reads the same
+    payment (with its client secret) as the client's subset of it."""
+    created = schema["/v1/payments"]["POST"].Case(
+        body={
+            "amount": 500,
+            "currency": "usd",
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2040},
+            },
+        }
+    )
+    secret = {"Authorization": f"Bearer {keys['test_secret']}"}
+    payment = created.call_and_validate(headers=secret, checks=CHECKS).json()
+    read = schema["/v1/payments/{id}"]["GET"]
+
+    read.Case(path_parameters={"id": payment["id"]}).call_and_validate(
+        headers=secret, checks=CHECKS
+    )
+    as_the_browser = read.Case(
+        path_parameters={"id": payment["id"]}, query={"client_secret": payment["client_secret"]}
+    ).call_and_validate(
+        headers={"Authorization": f"Bearer {keys['test_publishable']}"}, checks=CHECKS
+    )
+    assert "amount_received" not in as_the_browser.json()

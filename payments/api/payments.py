@@ -249,7 +249,16 @@ class PaymentViewSet(ApiViewSet):
         parameters=[
             OpenApiParameter("client_secret", str, description="Needed with a publishable key")
         ],
-        responses={200: PaymentSerializer, **error_responses(400, 403, 404)},
+        responses={
+            # the secret key's view also matches the client's, which is a subset of it
+            200: {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/Payment"},
+                    {"$ref": "#/components/schemas/PaymentClient"},
+                ]
+            },
+            **error_responses(400, 403, 404),
+        },
     )
     def retrieve(self, request, pk=None):
         """A payment. A publishable key may read it with its `client_secret` (a page
