@@ -21,7 +21,8 @@ _ROLE_GRANTS = {
         "webhooks.webhookdelivery": ("change",),
         "fraud.review": ("change",),
     },
-    "finance": {"reconciliation": ("add", "change"), "payments": ("change",)},
+    # SPEC §3: reconciliation, payouts, exports; views of the rest, and no refunds
+    "finance": {"reconciliation": ("add", "change")},
 }
 
 

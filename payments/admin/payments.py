@@ -99,8 +99,8 @@ def _cancel(payment, *, actor, reason, user):
 
 def _refund_limit_for(user) -> int | None:
     """Support staff refund up to SUPPORT_REFUND_LIMIT_MINOR of a payment in all;
-    finance and admin without limit."""
-    if user.is_superuser or user.groups.filter(name__in=["admin", "finance"]).exists():
+    admin without limit (finance does not refund: SPEC §3)."""
+    if user.is_superuser or user.groups.filter(name="admin").exists():
         return None
     return settings.SUPPORT_REFUND_LIMIT_MINOR
 

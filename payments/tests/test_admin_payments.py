@@ -258,6 +258,24 @@ def test_support_cannot_capture_for_a_suspended_merchant(client, pay, merchant):
     assert "suspended" in refused.data["error"]
 
 
+@pytest.mark.parametrize(
+    "group, refunded", [("support", 500), ("finance", 0), ("admin", 1000), (None, 1000)]
+)
+def test_support_refunds_up_to_its_limit_finance_not_at_all_admin_in_full(
+    client, pay, settings, group, refunded
+):
+    settings.SUPPORT_REFUND_LIMIT_MINOR = 500
+    staff = _staff(client, f"agent-{group}", group)
+    payment_id = pay(amount=1000).json()["id"]
+
+    listing = staff.get("/admin/payments/payment/")
+    for amount in (500, 500):
+        _act(staff, "refund", payment_id, reason="goodwill", amount=amount)
+
+    assert (b'value="refund"' in listing.content) is (refunded > 0)
+    assert Payment.objects.get(pk=payment_id).amount_refunded_minor == refunded
+
+
 @pytest.mark.parametrize("group, may", [("support", False), ("finance", False), ("admin", True)])
 def test_only_the_admin_group_captures_and_cancels(client, pay, group, may):
     # given
