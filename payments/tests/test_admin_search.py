@@ -1,0 +1,34 @@
+"""A card number or secret typed into an admin search never reaches a page."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["4242424242424242", "4242 4242 4242 4242", "4000-0566-5566-5556", "sk_test_abcdef123456"],
+)
+@pytest.mark.parametrize("changelist", ["/admin/payments/payment/", "/admin/payments/customer/"])
+def test_a_search_for_a_card_number_or_key_is_turned_away_without_the_term(
+    staff_client, changelist, term
+):
+    response = staff_client.get(changelist, {"q": term, "livemode__exact": "0"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{changelist}?livemode__exact=0"
+    page = staff_client.get(response["Location"])
+    assert page.status_code == 200
+    assert "Search does not take card numbers" in page.text
+    assert term not in page.text
+    assert term.replace(" ", "").replace("-", "") not in page.text
+
+
+def test_other_searches_run_and_show_their_term(staff_client, pay):
+    payment_id = pay().json()["id"]
+
+    for term in ("4242", payment_id, "4242424242424241"):  # the last fails Luhn
+        page = staff_client.get("/admin/payments/payment/", {"q": term})
+        assert page.status_code == 200
+        assert f'value="{term}"' in page.text
+    assert payment_id in staff_client.get("/admin/payments/payment/", {"q": "4242"}).text
