@@ -9,10 +9,11 @@ Celery task names. Once the change commits each one is sent the event id by name
 this kernel never imports them; a message lost on the way (broker down, process
 killed right after the commit) is found again by the consumer's own sweeper, which
 looks for events with `dispatched_at IS NULL`. A consumer may name a function that
-says whether it wants an event at all: an event no consumer wants is not announced
-(a broker message costs the request more than its database writes), and waits for
-the sweeper instead, so an answer that is stale (an endpoint created a moment ago)
-only delays the event, never loses it.
+says whether it wants an event at all, asked as the event is written: an event no
+consumer wants is not announced (a broker message costs the request more than its
+database writes) and waits for the sweeper instead, so an answer that is stale (an
+endpoint created a moment ago) only delays the event, never loses it. Such an event
+is marked (`announced` false), so that its wait is not taken for the outbox's lag.
 """
 
 import functools
@@ -49,6 +50,12 @@ class Event(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    announced = models.BooleanField(
+        default=True,
+        db_default=True,  # rows written by a release before this column
+        help_text="Sent to its consumers at commit; one none wanted waits for their "
+        "sweepers, and is no lag",
+    )
 
     class Meta:
         app_label = "gateway"
@@ -68,10 +75,11 @@ class Event(models.Model):
 
 
 def events_oldest_undispatched(now: datetime) -> datetime | None:
-    """When the oldest event its consumers have not taken yet was written (the
-    outbox's lag in /metrics)."""
+    """When the oldest event its consumers were sent and have not taken yet was
+    written (the outbox's lag in /metrics). One no consumer wanted is not waited for:
+    it is there for a sweeper to find, in case the answer was stale."""
     return (
-        Event.objects.filter(dispatched_at__isnull=True)
+        Event.objects.filter(dispatched_at__isnull=True, announced=True)
         .order_by("id")
         .values_list("created_at", flat=True)
         .first()
@@ -82,6 +90,11 @@ def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -
     """Record that `snapshot["id"]` changed; call inside the transaction of the change."""
     if not in_transaction():
         raise RuntimeError("event_emit must run inside the transaction of the change")
+    consumers = [
+        name
+        for name, wants in settings.EVENT_OUTBOX_CONSUMERS.items()
+        if not wants or _is_wanted(wants, merchant_id=merchant_id, livemode=livemode, type=type)
+    ]
     event = Event.objects.create(
         merchant_id=merchant_id,
         livemode=livemode,
@@ -90,8 +103,10 @@ def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -
         data={"object": snapshot},
         request_id=request_id_var.get() or "",
         idempotency_key=idempotency_key_var.get() or "",
+        announced=bool(consumers),
     )
-    transaction.on_commit(functools.partial(event_publish, event))
+    if consumers:
+        transaction.on_commit(functools.partial(event_publish, event, consumers))
     return event
 
 
@@ -101,28 +116,24 @@ def _wants(path: str):
     return import_string(path)
 
 
-def _is_wanted(wants: str, event: Event) -> bool:
-    """The consumer's answer; True when it cannot give one (the change is committed:
-    announcing too much only costs a message)."""
+def _is_wanted(wants: str, *, merchant_id: str, livemode: bool, type: str) -> bool:
+    """The consumer's answer; True when it cannot give one (announcing too much only
+    costs a message)."""
     try:
-        return _wants(wants)(
-            merchant_id=event.merchant_id, livemode=event.livemode, type=event.type
-        )
+        return _wants(wants)(merchant_id=merchant_id, livemode=livemode, type=type)
     except Exception:
-        logger.exception("Outbox consumer filter %s failed for %s; announcing", wants, event.id)
+        logger.exception("Outbox consumer filter %s failed for a %s; announcing", wants, type)
         return True
 
 
-def event_publish(event: Event) -> None:
-    """Hand a committed event to each outbox consumer task that wants it, by name.
+def event_publish(event: Event, consumers: list[str]) -> None:
+    """Hand a committed event to the outbox consumer tasks that want it, by name.
 
     Best effort by design: if the broker cannot take the message the event stays
     undispatched and the consumer's sweeper delivers it later, so a payment request
     never fails (or hangs on retries) because the broker is away.
     """
-    for name, wants in settings.EVENT_OUTBOX_CONSUMERS.items():
-        if wants and not _is_wanted(wants, event):
-            continue
+    for name in consumers:
         if celery_app.conf.task_always_eager:
             celery_app.tasks[name].apply(args=(event.id,))
             continue

@@ -7,11 +7,11 @@ import sys
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from gateway import metrics as gateway_metrics
-from gateway.events import Event
+from gateway.events import Event, event_emit
 from gateway.tests.metrics import metric
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,24 @@ def test_the_outbox_lag_is_the_age_of_the_oldest_event_not_taken_yet(merchant):
     assert 90 <= metric("gateway_queue_lag_seconds", queue="event_outbox") < 120
 
     Event.objects.filter(pk=oldest.pk).update(dispatched_at=timezone.now())
+    assert 30 <= metric("gateway_queue_lag_seconds", queue="event_outbox") < 60
+
+
+def test_an_event_no_consumer_was_sent_is_no_outbox_lag(merchant, settings):
+    """It waits for the sweeper by design, in case the consumers' answer was stale."""
+    settings.EVENT_OUTBOX_CONSUMERS = {
+        "gateway.tests.outbox_consumer.record_task": "gateway.tests.outbox_consumer.wants_nothing"
+    }
+    Event.objects.update(dispatched_at=timezone.now())
+    with transaction.atomic():
+        unwanted = event_emit(
+            type="payment.created", snapshot={"id": "pay_x"}, merchant_id=merchant.id,
+            livemode=False,
+        )  # fmt: skip
+    Event.objects.filter(pk=unwanted.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    assert metric("gateway_queue_lag_seconds", queue="event_outbox") == 0
+    _undispatched_event(merchant, age_seconds=30)  # one sent, whose message was lost
     assert 30 <= metric("gateway_queue_lag_seconds", queue="event_outbox") < 60
 
 
