@@ -5,6 +5,8 @@ status moves by guarded UPDATEs in the services instead (claim, lease, record), 
 workers race for deliveries and the database's row locks are the real guard.
 """
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, transition
@@ -13,6 +15,12 @@ from gateway.ids import PrefixedIdField
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 
 E = EndpointStatus
+
+# How long, and how many, earlier subscriptions an endpoint keeps: enough for any event
+# to be dispatched (the sweeper takes one after a minute) under the list it was
+# written under, even after workers were down for days.
+EARLIER_ENABLED_EVENTS_KEPT = timedelta(days=7)
+EARLIER_ENABLED_EVENTS_MAX = 100
 
 
 class WebhookEndpointQuerySet(models.QuerySet):
@@ -37,6 +45,13 @@ class WebhookEndpoint(models.Model):
     url = models.CharField(max_length=2048)
     description = models.CharField(max_length=500, blank=True)
     enabled_events = models.JSONField(help_text='Event types, or ["*"] for every type')
+    earlier_enabled_events = models.JSONField(
+        default=list,
+        db_default=[],  # rows written by a release before this column
+        blank=True,
+        help_text='Each earlier list and when it ended, oldest first: [{"until": ISO '
+        'time, "enabled_events": [...]}]',
+    )
     status = FSMField(choices=E.choices, default=E.ENABLED, protected=True)
     disabled_reason = models.CharField(max_length=16, choices=DisabledReason.choices, blank=True)
     secret_ciphertext = models.BinaryField()
@@ -66,6 +81,27 @@ class WebhookEndpoint(models.Model):
     def aad(self) -> bytes:
         """Binds the sealed secrets to this endpoint: a ciphertext copied elsewhere fails."""
         return f"webhook_endpoint:{self.id}:secret".encode()
+
+    def enabled_events_at(self, at: datetime) -> list[str]:
+        """The event types subscribed to at `at`: an event is dispatched as the
+        endpoint subscribed when it was written (as at Stripe), however late."""
+        for earlier in self.earlier_enabled_events:
+            if at < datetime.fromisoformat(earlier["until"]):
+                return earlier["enabled_events"]
+        return self.enabled_events
+
+    def subscribe(self, enabled_events: list[str], *, at: datetime) -> None:
+        """Change the event types from `at` on, keeping the list it replaces."""
+        if enabled_events == self.enabled_events:
+            return
+        kept = [
+            earlier
+            for earlier in self.earlier_enabled_events
+            if datetime.fromisoformat(earlier["until"]) > at - EARLIER_ENABLED_EVENTS_KEPT
+        ]
+        replaced = {"until": at.isoformat(), "enabled_events": self.enabled_events}
+        self.earlier_enabled_events = [*kept, replaced][-EARLIER_ENABLED_EVENTS_MAX:]
+        self.enabled_events = enabled_events
 
     @transition(field=status, source=E.DISABLED, target=E.ENABLED)
     def enable(self) -> None:

@@ -47,7 +47,8 @@ def endpoints_for_owners(owners: set[tuple[str, bool]]) -> dict[tuple[str, bool]
         merchant_id__in=merchant_ids, status=EndpointStatus.ENABLED
     )
     found: dict[tuple[str, bool], list] = {}
-    for endpoint in endpoints.only("id", "merchant_id", "livemode", "enabled_events", "enabled_at"):
+    fields = ["id", "merchant_id", "livemode", "enabled_events", "earlier_enabled_events"]
+    for endpoint in endpoints.only(*fields, "enabled_at"):
         key = (endpoint.merchant_id, endpoint.livemode)
         if key in owners:
             found.setdefault(key, []).append(endpoint)

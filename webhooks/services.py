@@ -147,7 +147,8 @@ def webhook_endpoint_update(
         ssrf.check(url, livemode=endpoint.livemode)
         endpoint.url = changes["url"] = url
     if enabled_events is not None:
-        endpoint.enabled_events = changes["enabled_events"] = enabled_events
+        endpoint.subscribe(enabled_events, at=timezone.now())
+        changes["enabled_events"] = enabled_events
     if description is not None:
         endpoint.description = changes["description"] = description
     if disabled is True and endpoint.status == EndpointStatus.ENABLED:
@@ -320,7 +321,7 @@ def webhook_event_dispatch(*, event_id: str, batch: int = DISPATCH_BATCH) -> lis
             WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=now)
             for event in events
             for endpoint in endpoints.get((event.merchant_id, event.livemode), ())
-            if is_subscribed(endpoint.enabled_events, event.type)
+            if is_subscribed(endpoint.enabled_events_at(event.created_at), event.type)
             # as at Stripe: no events from before the endpoint, nor from while it was off
             and endpoint.enabled_at <= event.created_at
         ]
@@ -740,7 +741,7 @@ def webhook_event_resend(
             endpoint.merchant_id != event.merchant_id
             or endpoint.livemode != event.livemode
             or endpoint.deleted_at is not None
-            or not is_subscribed(endpoint.enabled_events, event.type)
+            or not is_subscribed(endpoint.enabled_events_at(event.created_at), event.type)
         ):
             raise EndpointNotSubscribed(
                 f"Webhook endpoint {endpoint.id} is not enabled for {event.type} events."

@@ -16,7 +16,7 @@ from django.utils import timezone
 import gateway.cache
 from gateway.celery import app as celery_app
 from gateway.events import Event
-from webhooks.models import WebhookDelivery
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import webhook_endpoint_update, webhooks_sweep
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,9 @@ def test_an_endpoint_created_after_the_answer_was_cached_hears_the_next_event_at
 ):
     with django_capture_on_commit_callbacks(execute=True):
         before = emit("payment.captured")  # caches "nothing subscribed"
+    with django_capture_on_commit_callbacks(execute=True):
         make_endpoint(receiver.url(), events=["payment.captured"])  # forgotten at commit
+    with django_capture_on_commit_callbacks(execute=True):
         after = emit("payment.captured")
 
     assert _dispatched(after)
@@ -156,3 +158,51 @@ def test_without_a_shared_cache_the_answer_is_read_afresh_for_each_event(
 
     assert _dispatched(event)
     assert [r.headers["webhook-id"] for r in receiver.wait_for(1)] == [event.id]
+
+
+def test_an_event_is_dispatched_as_the_endpoint_subscribed_when_it_was_written(
+    settings, receiver, make_endpoint, emit, django_capture_on_commit_callbacks
+):
+    # given: events written on either side of a subscription change, whose on-commit
+    # messages never left (a broker away), so that all are dispatched after the change
+    endpoint = make_endpoint(receiver.url(), events=["payment.captured"]).endpoint
+    settings.EVENT_OUTBOX_CONSUMERS = {}
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        captured_before = emit("payment.captured")
+        emit("payment.created")  # not subscribed to yet
+    with time_machine.travel(start + timedelta(seconds=1), tick=False):
+        webhook_endpoint_update(endpoint=endpoint, actor="test", enabled_events=["payment.created"])
+    with time_machine.travel(start + timedelta(seconds=2), tick=False):
+        emit("payment.captured")  # no longer subscribed to
+        created_after = emit("payment.created")
+
+    # when
+    settings.EVENT_OUTBOX_CONSUMERS = {"webhooks.tasks.webhook_event_dispatch_task": None}
+    _sweep_after_the_grace(settings, django_capture_on_commit_callbacks)
+
+    # then
+    delivered = {r.headers["webhook-id"] for r in receiver.wait_for(2)}
+    assert delivered == {captured_before.id, created_after.id}
+    assert WebhookDelivery.objects.count() == 2
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_an_endpoint_keeps_a_week_and_at_most_a_hundred_of_its_earlier_subscriptions():
+    endpoint = WebhookEndpoint(enabled_events=["payment.created"])
+    start = timezone.now()
+    endpoint.subscribe(["payment.captured"], at=start)
+    endpoint.subscribe(["payment.captured"], at=start)  # no change, nothing kept
+
+    assert endpoint.enabled_events_at(start - timedelta(seconds=1)) == ["payment.created"]
+    assert endpoint.enabled_events_at(start) == ["payment.captured"]
+    assert len(endpoint.earlier_enabled_events) == 1
+
+    endpoint.subscribe(["refund.created"], at=start + timedelta(days=8))
+    assert [e["enabled_events"] for e in endpoint.earlier_enabled_events] == [["payment.captured"]]
+
+    for n in range(150):
+        endpoint.subscribe([f"type.{n}"], at=start + timedelta(days=9, seconds=n))
+    assert len(endpoint.earlier_enabled_events) == 100
+    assert endpoint.enabled_events_at(start + timedelta(days=9, seconds=149)) == ["type.149"]
+    assert endpoint.enabled_events_at(start + timedelta(days=9, seconds=148)) == ["type.148"]

@@ -14,7 +14,7 @@ from webhooks.selectors import endpoint_secrets
 
 BEFORE = [("webhooks", "0001_initial")]
 AFTER = [("webhooks", "0002_retired_secrets")]
-LATEST = [("webhooks", "0003_endpoint_enabled_at")]  # what the models read
+LATEST = [("webhooks", "0004_endpoint_earlier_enabled_events")]  # what the models read
 
 
 @pytest.mark.django_db(transaction=True)
