@@ -143,6 +143,7 @@ def _start_worker(pool: str, concurrency: int) -> subprocess.Popen:
             "celery",
             "-A",
             "gateway",
+            "--quiet",
             "worker",
             "--queues",
             "webhooks",

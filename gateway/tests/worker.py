@@ -67,6 +67,7 @@ class Worker:
                 "celery",
                 "-A",
                 "gateway",
+                "--quiet",  # as the Procfile runs it: no plain-text banner
                 "worker",
                 "--queues",
                 queues,

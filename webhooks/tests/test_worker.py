@@ -12,8 +12,10 @@ import signal
 import statistics
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import close_old_connections
 from standardwebhooks import Webhook
 
@@ -23,6 +25,8 @@ from gateway.tests.worker import Worker, publish_to_broker, purge, worker_env
 from webhooks.enums import DeliveryStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.tests.receiver import Reply
+
+PROCFILE = (Path(settings.BASE_DIR) / "Procfile").read_text()
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -190,3 +194,14 @@ def test_t07_a_slow_and_a_dead_endpoint_do_not_delay_a_fast_one(
     attempts = WebhookAttempt.objects.exclude(delivery__endpoint__url__endswith="/fast")
     assert attempts.exists()
     assert max(a.latency_ms for a in attempts) <= (timeout + 1) * 1000
+
+
+def test_a_worker_run_as_the_procfile_runs_it_writes_json_lines_not_its_banner(start_worker):
+    for process in ("worker", "webhooks", "beat"):  # compose runs the same commands
+        assert f"{process}: .venv/bin/celery -A gateway --quiet " in PROCFILE
+    output = start_worker(LOG_LEVEL="INFO").output()  # the harness runs `--quiet` too
+
+    assert "[queues]" not in output
+    assert "-------------- " not in output
+    ready = next(line for line in output.splitlines() if " ready." in line)
+    assert json.loads(ready)["logger"] == "celery.apps.worker"
