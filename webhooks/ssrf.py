@@ -187,6 +187,8 @@ def parse(url: str, *, livemode: bool, allow_loopback: bool | None = None) -> Ta
     except ValueError as exc:  # an unclosed or non-IP bracketed host, like http://[::1
         raise UnsafeUrl("The URL's host is not a valid IPv6 literal.") from exc
     scheme = parts.scheme.lower()
+    if not scheme or not url[len(scheme) :].startswith("://"):
+        raise UnsafeUrl("Not a URL: give the whole address, like https://example.com/webhooks.")
     if scheme not in DEFAULT_PORTS:
         raise UnsafeUrl("Webhook URLs use https.", code="url_invalid_scheme")
     netloc = parts.netloc

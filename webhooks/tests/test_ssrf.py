@@ -134,6 +134,20 @@ def test_an_unresolvable_name_is_refused(test_client, dns):
     assert response.json()["error"]["code"] == "url_unresolvable"
 
 
+@pytest.mark.parametrize("url", ["notaurl", "hooks.example.com/h", "https:hooks.example.com"])
+def test_a_url_without_its_scheme_is_named_for_what_it_lacks(test_client, url):
+    response = test_client.post(
+        "/v1/webhook_endpoints", {"url": url, "enabled_events": ["*"]}, format="json"
+    )
+
+    error = response.json()["error"]
+    assert response.status_code == 400
+    assert (error["type"], error["code"], error["param"]) == (
+        "invalid_request_error", "url_invalid", "url"
+    )  # fmt: skip
+    assert error["message"].startswith("Not a URL")
+
+
 def test_live_mode_requires_https_test_mode_allows_http(client_for, keys, dns):
     dns["hooks.example.com"] = [PUBLIC]
     body = {"url": "http://hooks.example.com/hooks", "enabled_events": ["*"]}
