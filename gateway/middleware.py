@@ -1,12 +1,12 @@
 """Request-wide middleware: a Request-Id on every response, no caching of API answers,
-the API's Host check, and the body size limit."""
+the API's Host check, NUL characters refused in URLs, and the body size limit."""
 
 import io
 import logging
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.core.handlers.wsgi import LimitedStream
 
 from gateway.api.errors import json_error_response, length_required, request_too_large
@@ -64,6 +64,24 @@ class ApiHostMiddleware:
             except DisallowedHost as refused:
                 security_logger.error(str(refused), extra={"status_code": 400, "request": request})
                 return bad_request(request, refused)
+        return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """A NUL character in the URL is a 400 on every page outside the API (the admin,
+    hosted pages, provider webhooks): PostgreSQL cannot hold one in text, so a lookup or
+    admin filter with it would fail in the database, a 500. The API answers it with its
+    own JSON error, after authentication (gateway.api.base)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_api_request(request) and (
+            "\x00" in request.path
+            or any("\x00" in key + "".join(values) for key, values in request.GET.lists())
+        ):
+            return bad_request(request, SuspiciousOperation("NUL character in the URL"))
         return self.get_response(request)
 
 

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "gateway.middleware.RequestIdMiddleware",
     "gateway.middleware.ApiNoStoreMiddleware",
     "gateway.middleware.ApiHostMiddleware",
+    "gateway.middleware.NulCharacterMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "gateway.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",

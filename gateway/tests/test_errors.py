@@ -149,3 +149,18 @@ def test_machine_endpoints_refuse_other_methods_with_the_json_error(method, path
 
     assert_json_error(response, 405, "invalid_request_error", "method_not_allowed")
     assert response["Allow"] == allowed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/payments/payment/pay_%00/change/",
+        "/admin/payments/payment/?status__exact=%00",
+        "/admin/payments/payment/?%00=1",
+        "/hosted/payments/pay_%00/receipt",
+    ],
+)
+def test_a_nul_in_a_pages_url_is_a_400_not_a_database_error(staff_client, path):
+    staff_client.raise_request_exception = False
+
+    assert staff_client.get(path).status_code == 400

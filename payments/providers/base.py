@@ -6,6 +6,7 @@ ProviderOperation first, call the adapter with its idempotency key, then apply.
 Every network call an adapter makes has explicit connect and read timeouts.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -94,6 +95,12 @@ class ProviderWebhookEvent:
     id: str
     type: str
     object_id: str  # the payment's provider reference (PaymentIntent, PayPal order)
+
+
+def as_mapping(value) -> Mapping:
+    """`value` if it is a JSON object, else an empty one: a provider's event is read
+    as any input, and a field of the wrong type is a missing one, never a crash."""
+    return value if isinstance(value, dict) else {}
 
 
 class ProviderError(Exception):

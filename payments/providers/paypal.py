@@ -40,6 +40,7 @@ from payments.providers.base import (
     ProviderUnavailable,
     ProviderWebhookEvent,
     WebhookInvalid,
+    as_mapping,
 )
 
 
@@ -413,11 +414,13 @@ class PayPalProvider:
             raise WebhookInvalid("PayPal did not verify the event") from None
         if answer.get("verification_status") != "SUCCESS":
             raise WebhookInvalid("PayPal did not verify the event")
-        resource = event.get("resource") or {}
-        related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
-        object_id = related.get("order_id") or ""
+        resource = as_mapping(event.get("resource"))
+        related = as_mapping(as_mapping(resource.get("supplementary_data")).get("related_ids"))
+        object_id = related.get("order_id")
         if not object_id and str(event.get("event_type", "")).startswith("CHECKOUT.ORDER."):
-            object_id = resource.get("id", "")
+            object_id = resource.get("id")
         return ProviderWebhookEvent(
-            id=str(event["id"]), type=str(event.get("event_type", "")), object_id=object_id
+            id=str(event["id"]),
+            type=str(event.get("event_type", "")),
+            object_id=object_id if isinstance(object_id, str) else "",
         )

@@ -19,6 +19,7 @@ resolved by retrieving the PaymentIntent. `latest_charge` may come expanded (an
 object, as localstripe sends it) or as Stripe's id string: both are accepted.
 """
 
+import json
 from collections.abc import Callable, Mapping
 
 import requests
@@ -36,6 +37,7 @@ from payments.providers.base import (
     ProviderUnavailable,
     ProviderWebhookEvent,
     WebhookInvalid,
+    as_mapping,
 )
 from payments.providers.stripe_units import NotInStripeUnits, from_stripe, to_stripe
 
@@ -465,20 +467,31 @@ class StripeProvider:
         if not self._webhook_secret:
             raise WebhookInvalid("no webhook secret is configured for this account")
         try:
-            event = stripe.Webhook.construct_event(
-                body,
+            stripe.WebhookSignature.verify_header(
+                body.decode(),
                 headers.get("Stripe-Signature"),
                 self._webhook_secret,
                 tolerance=self._webhook_tolerance,
-                api_key=self._secret_key,
-            ).to_dict()
+            )
+            event = json.loads(body)
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise WebhookInvalid(str(error).split("\n")[0][:200]) from None
-        obj = (event.get("data") or {}).get("object") or {}
+        # Signed, but read as any input: a malformed event is refused, never a 500.
+        if not (
+            isinstance(event, dict)
+            and isinstance(event.get("id"), str)
+            and isinstance(event.get("type"), str)
+        ):
+            raise WebhookInvalid("the body is not a Stripe event")
+        obj = as_mapping(as_mapping(event.get("data")).get("object"))
         if obj.get("object") == "payment_intent":
-            object_id = obj.get("id", "")
+            object_id = obj.get("id")
         else:  # charge.*, refund.*, charge.dispute.*: the PaymentIntent they belong to
-            object_id = obj.get("payment_intent") or ""
-        if not isinstance(object_id, str):
-            object_id = object_id.get("id", "")
-        return ProviderWebhookEvent(id=event["id"], type=event["type"], object_id=object_id)
+            object_id = obj.get("payment_intent")
+            if isinstance(object_id, dict):  # expanded
+                object_id = object_id.get("id")
+        return ProviderWebhookEvent(
+            id=event["id"],
+            type=event["type"],
+            object_id=object_id if isinstance(object_id, str) else "",
+        )

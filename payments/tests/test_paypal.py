@@ -231,6 +231,22 @@ def test_an_unverified_paypal_webhook_is_refused(
     assert ProviderEvent.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "resource",
+    [[], "X", {"id": 7}, {"supplementary_data": []}, {"supplementary_data": {"related_ids": 1}}],
+)
+def test_a_verified_event_with_fields_of_the_wrong_type_is_acknowledged_and_ignored(
+    fake_paypal, paypal_account, client, resource, django_capture_on_commit_callbacks
+):
+    event = {"id": "WH-2", "event_type": "CHECKOUT.ORDER.APPROVED", "resource": resource}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _paypal_webhook(client, paypal_account, event)
+
+    assert response.status_code == 200
+    assert ProviderEvent.objects.get().status == "ignored"
+
+
 def test_refund_goes_to_the_orders_capture(pay_with_paypal, fake_paypal, client, test_client):
     payment_id = pay_with_paypal().json()["id"]
     fake_paypal.approve(_order_id(payment_id))

@@ -7,10 +7,10 @@ import json
 import time
 
 import pytest
-import stripe
 
 from gateway.events import Event
 from payments.models import Payment, ProviderAccount, ProviderEvent
+from payments.providers import stripe as stripe_provider
 from payments.services.provider_accounts import provider_for
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_the_signature_is_checked_on_the_raw_body_before_any_json_parsing(
         def loads(*args, **kwargs):
             raise AssertionError("parsed before the signature was checked")
 
-    monkeypatch.setattr(stripe._webhook, "json", NoJson)
+    monkeypatch.setattr(stripe_provider, "json", NoJson)
     body = b'{"id": "evt_3", not even json'
 
     response = _post(client, account_id, body, _sign(body, "whsec_someone_else"))
@@ -175,3 +175,50 @@ def test_an_unknown_account_is_a_404(client):
     response = client.post("/webhooks/stripe/pa_nope", data=b"{}", content_type="application/json")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'"evt_1"',
+        b'{"type": "payment_intent.succeeded"}',
+        b'{"id": 1, "type": "payment_intent.succeeded"}',
+        b'{"id": "evt_1", "type": null}',
+    ],
+)
+def test_a_signed_body_that_is_no_stripe_event_is_refused(client, account, body):
+    account_id, secret = account
+
+    response = _post(client, account_id, body, _sign(body, secret))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "webhook_invalid"
+    assert ProviderEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[], {"object": []}, {"object": {"object": "charge", "payment_intent": 7}}],
+    ids=["data-a-list", "object-a-list", "payment-intent-a-number"],
+)
+def test_a_signed_event_with_fields_of_the_wrong_type_is_acknowledged_and_ignored(
+    client, account, data, django_capture_on_commit_callbacks
+):
+    account_id, secret = account
+    body = json.dumps({"id": "evt_w", "type": "charge.captured", "data": data}).encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, account_id, body, _sign(body, secret))
+
+    assert response.status_code == 200
+    assert ProviderEvent.objects.get().status == "ignored"
+
+
+@pytest.mark.parametrize("provider", ["stripe", "paypal"])
+def test_a_nul_in_the_account_id_is_a_400_not_a_database_error(client, provider):
+    response = client.post(
+        f"/webhooks/{provider}/pa_%00", data=b"{}", content_type="application/json"
+    )
+
+    assert response.status_code == 400
