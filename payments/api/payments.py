@@ -316,6 +316,7 @@ class PaymentViewSet(ApiViewSet):
             payment_method_id=data.get("payment_method"),
             return_url=data.get("return_url"),
             risk_context=risk_context,
+            first_use_only=from_browser,
         )
         shape = PaymentClientSerializer if from_browser else PaymentSerializer
         return Response(shape(payment).data)

@@ -533,6 +533,22 @@ def _confirmable(payment: Payment, payment_method_id: str | None) -> Payment:
     return payment
 
 
+def _check_first_use(payment_method: PaymentMethod, *, payment: Payment) -> None:
+    """A card's id confirms a browser's payment only if no other payment used it (the
+    card the browser just tokenized): an id learnt anywhere, with a merchant's
+    publishable key, must not charge someone's card again. The card's row lock makes
+    concurrent confirmations take turns, so only one can be its first use."""
+    PaymentMethod.objects.select_for_update().get(pk=payment_method.pk)
+    if Payment.objects.filter(payment_method=payment_method).exclude(pk=payment.pk).exists():
+        raise InvalidRequestError(
+            f"The PaymentMethod {payment_method.id} was used before; a publishable key may "
+            "not use it again. To charge a card more than once, attach it to a customer "
+            "and confirm with a secret key.",
+            code="payment_method_unexpected_state",
+            param="payment_method",
+        )
+
+
 # What confirming sets besides the transition: the method, the screening's input and
 # verdict, the account routing chose.
 CONFIRMATION_FIELDS = (
@@ -552,11 +568,14 @@ def payment_confirm(
     payment_method_data: dict | None = None,
     return_url: str | None = None,
     risk_context: dict | None = None,
+    first_use_only: bool = False,
 ) -> Payment:
     """Screen and authorize a payment created with `confirm=false`; `risk_context` adds
     to what was given at creation, `return_url` replaces it (as Stripe's confirm does).
     A card given inline (`payment_method_data`, the hosted checkout's) is saved with
-    the confirmation and its CVC sent with the authorization.
+    the confirmation and its CVC sent with the authorization. With `first_use_only`
+    (a browser naming a card) the card named by `payment_method_id` must have paid for
+    no other payment (`_check_first_use`).
     Raises PaymentDeclined (402)."""
     cvc = inline_method = None
     if payment_method_data is not None:
@@ -573,6 +592,8 @@ def payment_confirm(
     with transaction.atomic():
         locked = _locked(payment)
         _check_confirmable(locked)  # not confirmed meanwhile
+        if first_use_only and payment_method_id:
+            _check_first_use(payment.payment_method, payment=locked)
         if inline_method is not None:
             inline_method.save(force_insert=True)
         locked.payment_method, locked.return_url = payment.payment_method, payment.return_url

@@ -211,3 +211,32 @@ def test_a_capture_behind_an_operation_still_unanswered_gives_up_after_the_wait(
     assert (status, error_code(body)) == (400, "payment_operation_in_progress")
     assert body["error"]["type"] == "invalid_request_error"
     assert Payment.objects.get(pk=payment_id).status == PaymentStatus.AUTHORIZED
+
+
+def test_a_browsers_card_pays_for_only_one_of_many_concurrent_confirmations(pay, client_for, keys):
+    # given: ten payments awaiting confirmation, and one card's id known to a browser
+    public = client_for(keys["test_publishable"])
+    card = {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12,
+                                     "exp_year": 2040}}  # fmt: skip
+    method = public.post("/v1/payment_methods", card, format="json").json()["id"]
+    payments = [pay(confirm=False).json() for _ in range(10)]
+
+    # when: each is confirmed with that card at the same moment
+    def confirm(index: int) -> tuple[int, dict]:
+        payment = payments[index]
+        return post_from_thread(
+            client_for,
+            keys["test_publishable"],
+            f"/v1/payments/{payment['id']}/confirm",
+            {"client_secret": payment["client_secret"], "payment_method": method},
+        )
+
+    results = run_concurrently(len(payments), confirm)
+
+    # then
+    assert sorted(status for status, _ in results) == [200] + [400] * 9
+    assert {error_code(body) for status, body in results if status == 400} == {
+        "payment_method_unexpected_state"
+    }
+    assert Payment.objects.filter(payment_method_id=method).count() == 1
+    assert SimulatedCharge.objects.count() == 1

@@ -120,6 +120,45 @@ def test_publishable_key_confirms_only_with_the_client_secret(pay, client_for, k
     assert public.get(f"/v1/payments/{created['id']}").status_code == 403
 
 
+def test_a_publishable_key_pays_only_with_a_card_no_other_payment_used(
+    pay, test_client, client_for, keys
+):
+    # given: a card that paid once (its id is in the merchant's logs, a receipt, a URL)
+    used = pay().json()["payment_method"]
+    public = client_for(keys["test_publishable"])
+    fresh = public.post("/v1/payment_methods", card_data(), format="json").json()["id"]
+    first, second = pay(confirm=False).json(), pay(confirm=False).json()
+
+    # when
+    reused = public.post(
+        f"/v1/payments/{first['id']}/confirm",
+        {"client_secret": first["client_secret"], "payment_method": used},
+        format="json",
+    )
+    tokenized = public.post(
+        f"/v1/payments/{first['id']}/confirm",
+        {"client_secret": first["client_secret"], "payment_method": fresh},
+        format="json",
+    )
+    again = public.post(
+        f"/v1/payments/{second['id']}/confirm",
+        {"client_secret": second["client_secret"], "payment_method": fresh},
+        format="json",
+    )
+    by_the_merchant = test_client.post(
+        f"/v1/payments/{second['id']}/confirm", {"payment_method": used}, format="json"
+    )
+
+    # then
+    error = assert_json_error(
+        reused, 400, "invalid_request_error", "payment_method_unexpected_state"
+    )
+    assert error["param"] == "payment_method"
+    assert tokenized.json()["status"] == "captured"
+    assert assert_json_error(again, 400, "invalid_request_error")["param"] == "payment_method"
+    assert by_the_merchant.json()["status"] == "captured"  # a secret key's choice
+
+
 def test_a_browser_cannot_name_another_ip_address_to_pass_screening(
     pay, test_client, client_for, keys
 ):
