@@ -264,6 +264,8 @@ class StripeProvider:
         }
         if request.statement_descriptor:
             params["statement_descriptor_suffix"] = request.statement_descriptor
+        if request.three_d_secure:  # screening wants a challenge, whatever Radar thinks
+            params["payment_method_options"] = {"card": {"request_three_d_secure": "any"}}
         intent = self._call(  # unconfirmed: nothing is charged until confirm
             lambda: self._client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": f"{key}-pi"}

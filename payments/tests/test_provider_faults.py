@@ -13,6 +13,7 @@ import hmac
 import json
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 import pytest
 from django.core.management import call_command
@@ -324,6 +325,29 @@ def test_i_canceling_a_payment_waiting_on_stripes_3d_secure_cancels_the_intent(
     assert _intent(stripe_account, reference)["status"] == "canceled"
 
 
+def test_i2_a_cancel_stripe_refuses_since_the_challenge_was_completed_books_the_capture(
+    pay, test_client, stripe_proxy, stripe_account
+):
+    # given a payment sent to Stripe's 3-D Secure page, whose cardholder completed the
+    # challenge there: Stripe took the money, and no webhook or return told us
+    stripe_proxy.script[CONFIRM] = [_asks_for_3d_secure]
+    body = pay(provider="stripe", return_url="https://shop.test/back").json()
+    payment = Payment.objects.get(pk=body["id"])
+    client = provider_for(ProviderAccount.objects.get(pk=stripe_account))._client
+    client.v1.payment_intents.confirm(payment.provider_reference)
+
+    # when the merchant cancels it
+    response = test_client.post(f"/v1/payments/{body['id']}/cancel", {}, format="json")
+
+    # then Stripe's refusal is answered, and the payment is what Stripe says: captured
+    error = assert_json_error(response, 400, "invalid_request_error", "payment_unexpected_state")
+    assert "captured" in error["message"]
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_received_minor) == ("captured", 1000)
+    assert payment.ledger_transactions.count() == 1
+    call_command("ledger_check")
+
+
 def test_j_stripe_3d_secure_completed_on_a_payment_held_for_review_ends_in_review(
     pay, merchant, stripe_proxy, stripe_account
 ):
@@ -350,6 +374,30 @@ def test_j_stripe_3d_secure_completed_on_a_payment_held_for_review_ends_in_revie
     assert (payment.status, payment.amount_received_minor) == ("in_review", 0)
     assert Review.objects.get(payment_id=payment.id).status == "open"
     assert _intent(stripe_account, payment.provider_reference)["status"] == "requires_capture"
+
+
+def test_j2_a_payment_screening_sends_to_3d_secure_asks_stripe_for_a_challenge(
+    pay, merchant, stripe_proxy, stripe_account
+):
+    # given screening that wants 3-D Secure from 10 points, and one payment scoring 20
+    FraudSettings.objects.create(
+        merchant=merchant, three_d_secure_from=10, review_from=50, block_from=90
+    )
+    stripe_proxy.script[CONFIRM] = [_asks_for_3d_secure]
+    risky = {"ip_address": "203.0.113.9", "ip_country": "DE"}
+
+    # when it and a payment screening lets through are sent to Stripe
+    challenged = pay(provider="stripe", return_url="https://shop.test/b", risk_context=risky)
+    plain = pay(provider="stripe")
+
+    # then only the first PaymentIntent asks Stripe for the challenge
+    assert (challenged.json()["status"], challenged.json()["risk"]["level"]) == (
+        "requires_action", "three_d_secure"
+    )  # fmt: skip
+    assert plain.json()["status"] == "captured"
+    created = [parse_qs(r.body.decode()) for r in stripe_proxy.calls("POST", "/payment_intents")]
+    asked = "payment_method_options[card][request_three_d_secure]"
+    assert [c.get(asked) for c in created] == [["any"], None]
 
 
 def test_k_the_sandbox_challenge_page_does_not_answer_for_stripes(
