@@ -5,6 +5,7 @@ moves and emits `payment.<new status>`, all in one transaction. Provider calls h
 between transactions (see payments.services.operations).
 """
 
+import logging
 import time
 from datetime import timedelta
 from functools import partial
@@ -40,7 +41,7 @@ from payments.ledger import Account, TransactionType, ledger_post
 from payments.metrics import payment_counted
 from payments.models import Customer, Payment, PaymentMethod, ProviderAccount, ProviderOperation
 from payments.providers import simulator
-from payments.providers.base import Outcome, ProviderResult
+from payments.providers.base import Outcome, ProviderError, ProviderResult
 from payments.representations import payment_snapshot
 from payments.services.operations import (
     operation_apply,
@@ -62,6 +63,8 @@ from payments.services.screening import (
 )
 
 S = PaymentStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _emit(payment: Payment, *, status: str, snapshot: dict | None = None) -> None:
@@ -750,7 +753,25 @@ def _cancel(payment: Payment, reason: str, idempotency_key) -> Payment:
     if result is not None:
         operation_apply(operation, result, apply_void)
     payment.refresh_from_db()
+    if result is not None and not result.succeeded:
+        _after_a_refused_void(payment)
     return payment
+
+
+def _after_a_refused_void(payment: Payment) -> None:
+    """The provider would not void: the payment moved on there without us (a 3-D
+    Secure challenge completed at Stripe, whose webhook has not come). Converge on
+    the provider's state, so the money it took is on our books, then say why the
+    payment was not canceled."""
+    from payments.services.provider_sync import payment_sync  # it builds on this module
+
+    try:
+        payment = payment_sync(payment)
+    except ProviderError:
+        logger.warning("Provider unreachable after a refused void of %s", payment.id)
+    raise PaymentUnexpectedState(
+        f"The payment's provider refused to cancel it; its status is {payment.status}."
+    )
 
 
 def _awaits_customer(payment: Payment) -> bool:

@@ -265,10 +265,10 @@ def test_the_receipt_needs_the_client_secret(pay):
     )
 
 
-def test_a_nul_in_the_payment_id_is_no_such_payment():
+def test_a_nul_in_the_payment_id_is_a_bad_request():
     url = "/hosted/payments/pay_%00x/checkout"
 
     shown = Client().get(f"{url}?client_secret=x")
     paid = _pay_at_checkout({"id": "pay_\x00x", "client_secret": "x"})
 
-    assert (shown.status_code, paid.status_code) == (404, 404)
+    assert (shown.status_code, paid.status_code) == (400, 400)
