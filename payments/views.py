@@ -151,6 +151,7 @@ def checkout(request, payment_id: str):
         "return_url": payment.return_url,
         "receipt_url": hosted.receipt_url(payment),
         "redirect_statuses": hosted.REDIRECT_STATUSES,
+        "added_to_return_url": hosted.ADDED_TO_RETURN_URL,
     }
     return _page(request, "checkout.html", payment, config=config)
 

@@ -91,7 +91,7 @@ def checkout(live_server, settings, test_client, shop):
     assert live_server.url.startswith("http://127.0.0.1:")
     settings.PUBLIC_BASE_URL = live_server.url
 
-    def create() -> tuple[str, str]:
+    def create(return_query: str = "") -> tuple[str, str]:
         payment = test_client.post(
             "/v1/payments",
             {
@@ -99,7 +99,7 @@ def checkout(live_server, settings, test_client, shop):
                 "currency": "eur",
                 "confirm": False,
                 "description": "Order 1042",
-                "return_url": f"{shop}/orders/1042/thanks",
+                "return_url": f"{shop}/orders/1042/thanks{return_query}",
             },
             format="json",
         ).json()
@@ -140,6 +140,25 @@ def test_paying_with_3d_secure_and_approving_lands_on_the_return_url(page, check
     assert (payment.status, payment.amount_received_minor) == ("captured", 2500)
     assert payment.risk["level"] == "approve"
     assert payment.risk_context["ip_address"] == "127.0.0.1"  # the browser's, at confirmation
+
+
+def test_the_return_urls_own_query_comes_back_byte_for_byte(page, checkout, shop):
+    # given a return URL a merchant signed, with a stale `payment` of its own
+    payment_id, url = checkout("?next=/orders/1&sig=a~b%20c&payment=old#top")
+
+    # when the card needs no challenge (the page's script sends the cardholder on)
+    page.goto(url)
+    page.fill("#number", "4242 4242 4242 4242")
+    page.fill("#expiry", "12/34")
+    page.fill("#cvc", "123")
+    page.click("#pay")
+    page.wait_for_url(f"{shop}/orders/1042/thanks?**")
+
+    # then
+    assert page.url == (
+        f"{shop}/orders/1042/thanks?next=/orders/1&sig=a~b%20c"
+        f"&payment={payment_id}&redirect_status=succeeded#top"
+    )
 
 
 def test_failing_the_challenge_fails_the_payment(page, checkout, shop):
