@@ -1,11 +1,12 @@
-"""Admin searches never carry a card number or a secret onto a page.
+"""Admin URLs never carry a card number or a secret onto a page.
 
-The admin echoes a search term in the search box, the result count and every link of
-the changelist. A PAN (or an API key) typed into it would then sit in the page, the
-browser's history and any screenshot. Such a search is turned away before any view
-runs: back to the same list, without the term, with a hint of what to search instead.
-Nothing the vault holds can be found by a full number anyway (it is encrypted; staff
-search a card by its last four digits).
+The admin echoes its query parameters: a search term in the search box, the result
+count and every link of the changelist, a filter's value in the filters and the
+dashboard's forms. A PAN (or an API key, a client secret) typed into one would then
+sit in the page, the browser's history and any screenshot. Such a request is turned
+away before any view runs: back to the same page without those parameters, with a
+hint of what to search instead. Nothing the vault holds can be found by a full
+number anyway (it is encrypted; staff search a card by its last four digits).
 """
 
 from django.contrib import messages
@@ -14,23 +15,27 @@ from django.urls import reverse
 
 from gateway.logging import redact
 
-SEARCH_PARAMETER = "q"  # django.contrib.admin.views.main.SEARCH_VAR
-
 
 class AdminSearchRedactionMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        term = request.GET.get(SEARCH_PARAMETER, "")
-        if term and redact(term) != term and request.path.startswith(reverse("admin:index")):
-            return self._without_the_term(request)
+        if request.GET and request.path.startswith(reverse("admin:index")):
+            holding = [
+                key
+                for key, values in request.GET.lists()
+                if any(redact(value) != value for value in values)
+            ]
+            if holding:
+                return self._without(request, holding)
         return self.get_response(request)
 
     @staticmethod
-    def _without_the_term(request):
+    def _without(request, parameters: list[str]):
         query = request.GET.copy()
-        del query[SEARCH_PARAMETER]
+        for parameter in parameters:
+            del query[parameter]
         messages.warning(
             request,
             "Search does not take card numbers, keys or secrets, and did not run. "

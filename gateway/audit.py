@@ -9,6 +9,7 @@ from django.db import models
 from django.dispatch import receiver
 
 from gateway.client_ip import client_ip
+from gateway.logging import redact
 
 
 class AuditLog(models.Model):
@@ -55,11 +56,11 @@ def audit_record(
 @receiver(user_login_failed)
 def _staff_login_failed(sender, credentials: dict, request=None, **kwargs) -> None:
     """A failed staff login is on file (TESTING T15): the user name tried and from where,
-    never the password."""
+    never the password (nor a card number or key typed as the name)."""
     AuditLog.objects.create(
         actor="anonymous",
         action="staff.login_failed",
         object_type="auth.user",
-        object_id=str(credentials.get("username", ""))[:64],
+        object_id=redact(str(credentials.get("username", "")))[:64],
         data={"ip": client_ip(request) if request is not None else ""},
     )

@@ -23,20 +23,27 @@ origin_request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextV
     "origin_request_id", default=None
 )
 
-# 13-19 digits, not inside a longer number, optionally split by single spaces or
-# dashes, also as a URL writes them (`+`, `%20`, `%2D`, `%2B`; digits as `%34`), or
-# in groups of four split by dots.
-_PAN_SEPARATOR = r"(?:[ +-]|%2[0bBdD])"
+# 13-19 digits, not inside a longer number, optionally split by one or two spaces,
+# tabs, dashes, slashes or underscores, also as a URL writes them (`+`, `%20`, `%2D`,
+# `%2B`, `%2F`, `%09`; digits as `%34`), or in groups of four split by dots. Text around
+# it may touch it (`x-4242…`, `4242…-01`): `_mask_pan` then finds the card number
+# among the first or the last groups of digits.
+_PAN_SEPARATOR = r"(?:[ \t+_/-]|%2[0bBdDfF]|%09)"
 _PAN_DIGIT = r"(?:\d|%3\d)"
 _ENCODED_DIGIT = re.compile(r"%3(\d)")
+_PAN_GAP = re.compile(rf"{_PAN_SEPARATOR}+|\.")
 # Not the digits of a decimal fraction (a task's duration, 0.0393049842123074s).
 _PAN_CANDIDATE = re.compile(
-    rf"(?<![\d.-]){_PAN_DIGIT}(?:{_PAN_SEPARATOR}?{_PAN_DIGIT}){{12,18}}(?![\d-])"
+    rf"(?<![\d.]){_PAN_DIGIT}(?:{_PAN_SEPARATOR}{{0,2}}{_PAN_DIGIT}){{12,24}}(?!\d)"
     r"|(?<![\d.])\d{4}(?:\.\d{4}){3}(?![\d.])"
 )
+PAN_LENGTHS = range(13, 20)
+# A key's first 10 characters after `sk_test_` are its lookup prefix, shown in the
+# admin; a key is longer. A payment's client secret is `pay_…_secret_…`.
 _SECRETS = re.compile(
-    r"\b(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]+"
+    r"\b(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]{11,}"
     r"|\bwhsec_[A-Za-z0-9+/=]+"
+    r"|\b[a-z]+_[0-9a-z]{26}_secret_[A-Za-z0-9]+"
     r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+",
 )
 # `cvc=123`, `"cvc": "123"`, and form-encoded `card[cvc]=123` (as the stripe SDK posts it).
@@ -64,12 +71,30 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _spans(count: int):
+    """(first, last) runs of digits that may be the card number: all of them, then
+    those that begin the match, then those that end it (text touching a card number,
+    `4242…-01`, `x-4242…`), longest first."""
+    yield 0, count - 1
+    for last in range(count - 2, -1, -1):
+        yield 0, last
+    for first in range(1, count):
+        yield first, count - 1
+
+
 def _mask_pan(match: re.Match) -> str:
-    digits = _ENCODED_DIGIT.sub(r"\1", re.sub(_PAN_SEPARATOR, "", match.group()))
-    digits = digits.replace(".", "")
-    if not luhn_valid(digits):
-        return match.group()
-    return f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"
+    text = match.group()
+    runs, start = [], 0
+    for gap in [*_PAN_GAP.finditer(text), None]:
+        end = gap.start() if gap else len(text)
+        runs.append((start, end, _ENCODED_DIGIT.sub(r"\1", text[start:end])))
+        start = gap.end() if gap else end
+    for first, last in _spans(len(runs)):
+        digits = "".join(run[2] for run in runs[first : last + 1])
+        if len(digits) in PAN_LENGTHS and luhn_valid(digits):
+            masked = f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"
+            return text[: runs[first][0]] + masked + text[runs[last][1] :]
+    return text
 
 
 def _mask_secret(match: re.Match) -> str:
@@ -77,6 +102,8 @@ def _mask_secret(match: re.Match) -> str:
     for scheme in ("Bearer ", "Basic "):
         if text.startswith(scheme):
             return scheme + "[REDACTED]"
+    if "_secret_" in text:
+        return text[: text.index("_secret_") + len("_secret_")] + "[REDACTED]"
     head = text[: text.index("_", 3) + 1] if text.startswith(("sk_", "pk_", "rk_")) else "whsec_"
     return head + "[REDACTED]"
 

@@ -22,3 +22,9 @@ def test_a_failed_staff_login_is_audited_without_the_password(client, username):
     row = AuditLog.objects.get(action="staff.login_failed")
     assert (row.actor, row.object_id, row.data) == ("anonymous", username, {"ip": "198.51.100.7"})
     assert "a-wrong-password-456" not in str(row.__dict__)
+
+
+def test_a_card_number_typed_as_the_user_name_is_kept_masked(client):
+    client.post("/admin/login/", {"username": "4242424242424242", "password": "x"})
+
+    assert AuditLog.objects.get(action="staff.login_failed").object_id == "424242******4242"

@@ -24,6 +24,15 @@ logger = logging.getLogger("gateway.tests")
         ("?x=%34%32%34%32424242424242", "%34%32%34%32424242424242", "424242******4242"),
         ("card 4242.4242.4242.4242 ok", "4242.4242.4242.4242", "424242******4242"),
         ("amex 378282246310005.", "378282246310005", "378282*****0005"),
+        ("x-4242424242424242", "4242424242424242", "x-424242******4242"),
+        ("?customer=4242424242424242-01", "4242424242424242", "=424242******4242-01"),
+        ("4242  4242  4242  4242", "4242  4242", "424242******4242"),
+        ("4242/4242/4242/4242", "4242/4242", "424242******4242"),
+        ("4242_4242_4242_4242", "4242_4242", "424242******4242"),
+        ("4242\t4242\t4242\t4242", "4242\t4242", "424242******4242"),
+        ("?q=4242%2F4242%2F4242%2F4242", "4242%2F4242", "424242******4242"),
+        ("4242 4242 4242 4242 12 2030", "4242 4242 4242", "424242******4242 12 2030"),
+        ("pay_01jd8x2k3m4n5p6q7r8s9t0v1w_secret_abcDEF123", "abcDEF123", "_secret_[REDACTED]"),
         ("key sk_test_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_test_[REDACTED]"),
         ("key sk_live_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "sk_live_[REDACTED]"),
         ("pk_test_abcDEF1234567890abcdEF1234567890", "abcDEF1234567890", "pk_test_[REDACTED]"),
@@ -52,6 +61,8 @@ def test_redact_masks_card_numbers_and_secrets(text, hidden, shown):
         "succeeded in 0.4242424242424242s",  # a task's duration, not a card
         "took 4242.4242424242s",
         "version 4242.4242.4242.4242.1",
+        "ids 1614265330 1614265331",
+        "lookup prefix sk_test_PqFH6R1iaA",  # shown in the admin; a key is longer
     ],
 )
 def test_redact_keeps_numbers_that_are_not_card_numbers(text):
