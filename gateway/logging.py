@@ -11,12 +11,19 @@ output line too.
 import contextvars
 import logging
 import re
+import secrets
 
 from pythonjsonlogger.json import JsonFormatter
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
+
 # In a Celery task: the request it was sent from (gateway.celery carries it in the
 # message). The task's log lines name it; its events do not, that request did not make them.
 origin_request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(

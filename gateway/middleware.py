@@ -3,7 +3,6 @@ the API's Host check, NUL characters refused in URLs, and the body size limit.""
 
 import io
 import logging
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, SuspiciousOperation
@@ -12,7 +11,7 @@ from django.core.handlers.wsgi import LimitedStream
 from gateway.api.errors import json_error_response, length_required, request_too_large
 from gateway.api.views import bad_request, is_api_request
 from gateway.idempotency import idempotency_key_var
-from gateway.logging import request_id_var
+from gateway.logging import new_request_id, request_id_var
 
 security_logger = logging.getLogger("django.security.DisallowedHost")
 
@@ -24,7 +23,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = "req_" + secrets.token_hex(12)
+        request_id = new_request_id()
         request.request_id = request_id
         # Left set after the response, so Django's own request log line (written
         # outside the middleware chain) carries it; the next request replaces it.

@@ -8,9 +8,11 @@ those pages (`gunicorn.util.write_error`, which its workers look up at each use)
 """
 
 import json
-import secrets
 
 from gunicorn import util
+from gunicorn.workers.base import Worker
+
+from gateway.logging import new_request_id, redact, request_id_var
 
 # gunicorn's statuses; the rest are the client's fault (400, 414, 417, 431).
 ERROR_TYPES = {403: "permission_error", 500: "api_error", 501: "api_error"}
@@ -25,24 +27,38 @@ ERROR_CODES = {
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
-    """Writes gunicorn's refusal as `{"error": {type, code, message}}` with a Request-Id,
-    as every response of the API has; the connection closes after it, as gunicorn's."""
+    """Writes gunicorn's refusal as `{"error": {type, code, message}}` with the
+    Request-Id its log line carries (`_handle_error_with_a_request_id`) and the API's
+    Cache-Control; the connection closes after it, as gunicorn's. The message quotes
+    the refused line redacted, as the log does: it may be an Authorization header."""
     error = {
         "type": ERROR_TYPES.get(status_int, "invalid_request_error"),
         "code": ERROR_CODES.get(status_int, "invalid_request"),
-        "message": f"{reason}: {mesg}",
+        "message": redact(f"{reason}: {mesg}"),
     }
     body = json.dumps({"error": error}).encode()  # ASCII: the caller's bytes escaped
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\n"
         "Connection: close\r\n"
         "Content-Type: application/json\r\n"
+        "Cache-Control: no-cache, no-store\r\n"
         f"Content-Length: {len(body)}\r\n"
-        f"Request-Id: req_{secrets.token_hex(12)}\r\n"
+        f"Request-Id: {request_id_var.get() or new_request_id()}\r\n"
         "\r\n"
     )
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+_handle_error = Worker.handle_error
+
+
+def _handle_error_with_a_request_id(self, req, client, addr, exc) -> None:
+    """A refused request is a request of its own: its log line and its answer carry a
+    fresh id, not the one an earlier request left in this thread."""
+    request_id_var.set(new_request_id())
+    _handle_error(self, req, client, addr, exc)
+
+
 def answer_in_json() -> None:
     util.write_error = write_json_error
+    Worker.handle_error = _handle_error_with_a_request_id

@@ -3,7 +3,12 @@ HTML error page on any /v1/ path), with a Request-Id like every other response."
 
 import http.client
 import json
+import re
 import socket
+
+import pytest
+
+from gateway.tests.conftest import gunicorn_serving
 
 
 def _get(address, path: str, headers: dict | None = None):
@@ -53,3 +58,29 @@ class TestGunicornRefusals:
 
         assert response.status == 401
         assert json.loads(body)["error"]["type"] == "authentication_error"
+
+
+@pytest.mark.django_db(transaction=True)  # the server's workers reach the test database
+def test_a_refusal_logs_and_answers_its_own_request_id_and_echoes_no_key(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as stderr, gunicorn_serving(stderr=stderr) as address:
+        earlier = _get(address, "/healthz")[0].getheader("Request-Id")  # left in the thread
+        with socket.create_connection(address, timeout=10) as sock:
+            key = "sk_live_" + "A1b2C3d4" * 4
+            sock.sendall(f"GET /v1/account HTTP/1.1\r\nAuthorization Bearer {key}\r\n\r\n".encode())
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    request_id = re.search(rb"Request-Id: (req_\w+)", head).group(1).decode()
+
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert request_id != earlier
+    assert b"Cache-Control: no-cache, no-store" in head
+    assert key.encode() not in body
+    refused = [
+        line for line in map(json.loads, log.read_text().splitlines())
+        if "Invalid request" in line["message"]
+    ]  # fmt: skip
+    assert [line["request_id"] for line in refused] == [request_id]
+    assert key not in log.read_text()
