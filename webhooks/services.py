@@ -29,6 +29,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from gateway.api.errors import InvalidRequestError
 from gateway.audit import audit_record
 from gateway.crypto import seal
 from gateway.events import (
@@ -37,6 +38,7 @@ from gateway.events import (
     event_list_undispatched,
     events_claim_for_dispatch,
 )
+from merchants.models import Merchant
 from webhooks import delivery, metrics, schedule, signing, ssrf
 from webhooks.enums import DeliveryStatus, DisabledReason, EndpointStatus
 from webhooks.event_types import is_subscribed
@@ -100,8 +102,20 @@ def _set_secret(endpoint: WebhookEndpoint) -> str:
 def webhook_endpoint_create(
     *, merchant, livemode: bool, url: str, enabled_events: list[str], description: str, actor: str
 ) -> IssuedEndpoint:
-    """A new enabled endpoint with a fresh secret; the URL passes the SSRF policy."""
+    """A new enabled endpoint with a fresh secret; the URL passes the SSRF policy.
+    A merchant has at most WEBHOOK_ENDPOINTS_MAX per mode (as Stripe's 16): every
+    event goes to each, so more would make the gateway an amplifier towards any host.
+    The merchant's row lock makes concurrent creations count one after another."""
     ssrf.check(url, livemode=livemode)
+    Merchant.objects.select_for_update().get(pk=merchant.pk)
+    if WebhookEndpoint.objects.for_merchant(merchant, livemode=livemode).count() >= (
+        settings.WEBHOOK_ENDPOINTS_MAX
+    ):
+        raise InvalidRequestError(
+            f"You have reached the maximum of {settings.WEBHOOK_ENDPOINTS_MAX} webhook "
+            f"endpoints in {'live' if livemode else 'test'} mode; delete one first.",
+            code="webhook_endpoints_limit_reached",
+        )
     now = timezone.now()
     endpoint = WebhookEndpoint(
         created_at=now,

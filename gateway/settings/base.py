@@ -348,6 +348,8 @@ WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=1
 WEBHOOK_DELIVERY_LEASE = env.int("WEBHOOK_DELIVERY_LEASE", default=60)
 # An endpoint whose deliveries have failed for this long without a success is disabled.
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5 * 24 * 3600)
+# Webhook endpoints a merchant may have in each mode (Stripe allows 16).
+WEBHOOK_ENDPOINTS_MAX = env.int("WEBHOOK_ENDPOINTS_MAX", default=16)
 # Events still undispatched this many seconds after they were written are picked up by
 # the sweeper (the message on commit was lost).
 WEBHOOK_DISPATCH_GRACE = env.int("WEBHOOK_DISPATCH_GRACE", default=60)
@@ -357,6 +359,7 @@ require_at_least(
     "WEBHOOK_DELIVERY_LEASE",
     "WEBHOOK_DISABLE_AFTER",
     "WEBHOOK_DISPATCH_GRACE",
+    "WEBHOOK_ENDPOINTS_MAX",
 )
 if WEBHOOK_TIMEOUT <= 0:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT must be more than 0 seconds")

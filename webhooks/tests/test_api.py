@@ -244,3 +244,17 @@ def test_publishable_keys_cannot_manage_endpoints(client_for, keys):
     response = _create(client_for(keys["test_publishable"]))
 
     assert response.status_code == 403
+
+
+def test_a_merchant_has_at_most_the_endpoints_allowed_in_a_mode(settings, test_client):
+    settings.WEBHOOK_ENDPOINTS_MAX = 2
+    first, _ = _create(test_client).json(), _create(test_client)
+
+    refused = _create(test_client)
+    test_client.delete(f"/v1/webhook_endpoints/{first['id']}")
+    after_a_deletion = _create(test_client)
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "webhook_endpoints_limit_reached"
+    assert after_a_deletion.status_code == 200
+    assert WebhookEndpoint.objects.filter(livemode=False, deleted_at__isnull=True).count() == 2
