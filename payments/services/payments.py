@@ -580,6 +580,12 @@ def payment_confirm(
     (a browser naming a card) the card named by `payment_method_id` must have paid for
     no other payment (`_check_first_use`).
     Raises PaymentDeclined (402)."""
+    _check_paypal(  # before a card given for it reaches the vault
+        provider=payment.provider_requested,
+        return_url=return_url or payment.return_url,
+        capture_method=payment.capture_method,
+        payment_method=payment_method_data or payment_method_id or None,
+    )
     cvc = inline_method = None
     if payment_method_data is not None:
         _check_confirmable(payment)

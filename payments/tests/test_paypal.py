@@ -12,9 +12,10 @@ from django.utils import timezone
 from time_machine import travel
 
 from payments.hosted import provider_return_url
-from payments.models import Payment, ProviderEvent
+from payments.models import Payment, PaymentMethod, ProviderEvent
 from payments.providers import paypal as paypal_adapter
 from payments.services.resolution import operations_resolve_pending
+from payments.tests.conftest import card_data
 from payments.tests.fakes.servers import HANG, Reply
 
 pytestmark = pytest.mark.django_db
@@ -417,3 +418,29 @@ def test_t20_paypal_secrets_stay_out_of_logs_even_at_debug(pay_with_paypal, fake
     ):
         assert secret not in text
     assert sdk_logger.level == logging.WARNING
+
+
+def test_a_paypal_payment_is_confirmed_without_a_card_however_it_is_confirmed(
+    pay_with_paypal, fake_paypal, test_client, client
+):
+    # given a PayPal payment created unconfirmed, and a card its buyer could type in
+    created = pay_with_paypal(confirm=False).json()
+    card = test_client.post("/v1/payment_methods", card_data(), format="json").json()["id"]
+
+    # when it is confirmed with the card, by id through the API and inline at checkout
+    by_id = test_client.post(
+        f"/v1/payments/{created['id']}/confirm", {"payment_method": card}, format="json"
+    )
+    inline = client.post(
+        f"/hosted/payments/{created['id']}/checkout",
+        {"client_secret": created["client_secret"], "card": card_data()["card"]},
+        content_type="application/json",
+    )
+
+    # then both are refused, and nothing is stored or sent
+    assert by_id.status_code == inline.status_code == 400
+    assert by_id.json()["error"]["param"] == "payment_method"
+    payment = Payment.objects.get(pk=created["id"])
+    assert (payment.status, payment.payment_method_id) == ("created", None)
+    assert PaymentMethod.objects.count() == 1  # the one tokenized above
+    assert fake_paypal.calls("POST", "/v2/checkout/orders") == []
