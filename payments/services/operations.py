@@ -125,7 +125,9 @@ def _authorization_request(operation: ProviderOperation, cvc: str | None) -> Aut
         statement_descriptor=payment.statement_descriptor,
         description=payment.description,
         payment_id=payment.id,
-        return_url=hosted.provider_return_url(payment) if payment.return_url else "",
+        # Back from a provider's page (Stripe's 3-D Secure, PayPal's approval) to ours,
+        # which syncs the payment, then on to the merchant's return_url or the receipt.
+        return_url=hosted.provider_return_url(payment),
         reference=operation.provider_reference,
         three_d_secure=_risk_level(payment) == Decision.THREE_D_SECURE,
     )

@@ -175,3 +175,34 @@ def test_an_amount_stripe_cannot_express_fails_before_reaching_it(
     assert response.status_code == 402
     assert response.json()["error"]["code"] == "processing_error"
     assert stripe_proxy.calls("POST", "/v1/payment_intents") == []
+
+
+def test_a_card_that_needs_3d_secure_goes_to_stripes_page_from_the_hosted_checkout(
+    test_client, stripe_account, client, settings
+):
+    # given a Stripe-routed payment without a return_url, paid at our checkout
+    settings.PUBLIC_BASE_URL = "https://pay.example.test"
+    created = test_client.post(
+        "/v1/payments",
+        {"amount": 1000, "currency": "usd", "provider": "stripe", "confirm": False},
+        format="json",
+    ).json()
+    card = card_data("4000002500003155")["card"]
+
+    # when the cardholder enters a card that needs 3-D Secure
+    response = client.post(
+        f"/hosted/payments/{created['id']}/checkout",
+        {"client_secret": created["client_secret"], "card": card},
+        content_type="application/json",
+    )
+
+    # then they go to Stripe's page, which sends them back to ours (then the receipt)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "requires_action"
+    redirect = body["next_action"]["redirect_to_url"]
+    assert redirect["url"].startswith("https://hooks.stripe.test/3ds/pi_")
+    intent = _intent(stripe_account, Payment.objects.get(pk=created["id"]).provider_reference)
+    assert intent["next_action"]["redirect_to_url"]["return_url"].startswith(
+        f"https://pay.example.test/hosted/payments/{created['id']}/return?client_secret="
+    )
