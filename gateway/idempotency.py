@@ -82,12 +82,16 @@ class IdempotencyKey(models.Model):
         return f"{self.key} ({self.status})"
 
 
-def idempotency_key_link() -> models.ForeignKey:
+def idempotency_key_link(*, one_per_request: bool = False) -> models.ForeignKey:
     """The field linking an object to the claim of the request that made it, so that a
-    retry of that request finds it and resumes instead of making another."""
-    return models.ForeignKey(
-        IdempotencyKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    retry of that request finds it and resumes instead of making another.
+
+    `one_per_request`: the database holds one such object per claim. A claim taken over
+    from a request that was slow, not dead (its lock went stale while it still ran), is
+    then still one effect: whichever of the two inserts second fails, and resumes the
+    other's object."""
+    field = models.OneToOneField if one_per_request else models.ForeignKey
+    return field(IdempotencyKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
 class IdempotentReplay(Exception):

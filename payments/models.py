@@ -219,7 +219,7 @@ class Payment(StateMachineModel):
     cancellation_reason = models.CharField(
         max_length=24, choices=CancellationReason.choices, blank=True
     )
-    idempotency_key = idempotency_key_link()
+    idempotency_key = idempotency_key_link(one_per_request=True)
     created_at = models.DateTimeField(default=timezone.now)
     authorized_at = models.DateTimeField(null=True, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
@@ -376,7 +376,7 @@ class Refund(StateMachineModel):
     provider_reference = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=100, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    idempotency_key = idempotency_key_link()
+    idempotency_key = idempotency_key_link(one_per_request=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MerchantScopedQuerySet.as_manager()

@@ -464,23 +464,37 @@ def payment_create(
     payment.client_secret = f"{payment.id}_secret_{get_random_string(24)}"
     route = _route(payment) if confirm else []
     screening = payment_screen(payment) if confirm else None
-    with transaction.atomic():
-        usable = False
-        if screening is not None and not screening.blocks:
-            usable = _begin_authorization(payment, route)
-        if inline_method is not None:
-            inline_method.save(force_insert=True)
-        payment.save(force_insert=True)
-        # The row is written as its authorization begins (processing, on the account
-        # routing chose); `payment.created` shows it as created, before any answer.
-        _emit(
-            payment, status=S.CREATED, snapshot={**payment_snapshot(payment), "status": S.CREATED}
-        )
-        operation = (
-            _reserve_screened_authorization(payment, screening, usable=usable)
-            if screening is not None
+    try:
+        with transaction.atomic():
+            usable = False
+            if screening is not None and not screening.blocks:
+                usable = _begin_authorization(payment, route)
+            if inline_method is not None:
+                inline_method.save(force_insert=True)
+            payment.save(force_insert=True)
+            # The row is written as its authorization begins (processing, on the account
+            # routing chose); `payment.created` shows it as created, before any answer.
+            _emit(
+                payment,
+                status=S.CREATED,
+                snapshot={**payment_snapshot(payment), "status": S.CREATED},
+            )
+            operation = (
+                _reserve_screened_authorization(payment, screening, usable=usable)
+                if screening is not None
+                else None
+            )
+    except IntegrityError:
+        # One payment per Idempotency-Key: a request that held the key before this one
+        # (still running when its claim went stale) wrote it first.
+        earlier = (
+            Payment.objects.filter(idempotency_key=idempotency_key).first()
+            if idempotency_key is not None
             else None
         )
+        if earlier is None:
+            raise
+        return _declined_or(payment_resume(earlier))
     if operation is None:
         return _declined_or(payment)
     return _declined_or(_authorize(operation, cvc=cvc, route=route, announce_wait=True))

@@ -88,62 +88,89 @@ def refund_create(
     what the payment may have refunded in all once this refund is counted (a staff
     role's limit), checked under the payment's lock.
     """
-    if idempotency_key is not None:
-        earlier = Refund.objects.filter(idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            return _refund_resume(earlier)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status == PaymentStatus.REFUNDED:
-            raise PaymentUnexpectedState("This payment has already been fully refunded.")
-        if payment.status not in REFUNDABLE:
-            raise PaymentUnexpectedState(
-                f"This payment's status is {payment.status}; only captured payments can be "
-                "refunded."
-            )
-        refundable = payment.amount_refundable_minor
-        if refundable == 0:
-            raise AmountTooLarge(
-                "Nothing remains refundable on this payment: its refunds (succeeded or "
-                "pending) already cover the captured amount."
-            )
-        amount = refundable if amount_minor is None else amount_minor
-        if amount > refundable or amount <= 0:
-            raise AmountTooLarge(
-                f"The refund amount ({amount}) is greater than what remains refundable on "
-                f"the payment ({refundable})."
-            )
-        refunded = payment.amount_refunded_minor + amount
-        if refunded_limit_minor is not None and refunded > refunded_limit_minor:
-            raise RefundLimitExceeded(
-                f"This would refund {refunded} of the payment in all, above the "
-                f"{refunded_limit_minor} you may refund."
-            )
-        refund = Refund(
-            merchant_id=payment.merchant_id,
-            livemode=payment.livemode,
-            payment=payment,
-            amount_minor=amount,
-            currency=payment.currency,
-            reason=reason,
-            metadata=metadata or {},
-            idempotency_key=idempotency_key,
+        # Under the payment's lock, where refunds take turns: a request that held this
+        # Idempotency-Key before (it died, or was slow and its claim went stale) has made
+        # its refund by now, or will find this one when it gets here.
+        earlier = (
+            Refund.objects.filter(idempotency_key=idempotency_key).first()
+            if idempotency_key is not None
+            else None
         )
-        _refund_save_and_emit(refund, event_type="refund.created")
-        payment.amount_refunded_minor += amount
-        payment.save(update_fields=["amount_refunded_minor"])
-        operation = operation_reserve(
-            payment=payment,
-            kind=OperationKind.REFUND,
-            amount_minor=amount,
-            refund=refund,
-            first_of_kind=True,
-        )
+        if earlier is None:
+            operation = _refund_reserve(
+                payment,
+                amount_minor=amount_minor,
+                reason=reason,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+                refunded_limit_minor=refunded_limit_minor,
+            )
+    if earlier is not None:
+        return _refund_resume(earlier)
     result = operation_call(operation)
     if result is not None:
         operation_apply(operation, result, apply_refund)
-    refund.refresh_from_db()
-    return refund
+    operation.refund.refresh_from_db()
+    return operation.refund
+
+
+def _refund_reserve(
+    payment: Payment,
+    *,
+    amount_minor: int | None,
+    reason: str,
+    metadata: dict | None,
+    idempotency_key,
+    refunded_limit_minor: int | None,
+) -> ProviderOperation:
+    """Check the refund against the locked payment, write it (pending) and reserve
+    its provider operation."""
+    if payment.status == PaymentStatus.REFUNDED:
+        raise PaymentUnexpectedState("This payment has already been fully refunded.")
+    if payment.status not in REFUNDABLE:
+        raise PaymentUnexpectedState(
+            f"This payment's status is {payment.status}; only captured payments can be refunded."
+        )
+    refundable = payment.amount_refundable_minor
+    if refundable == 0:
+        raise AmountTooLarge(
+            "Nothing remains refundable on this payment: its refunds (succeeded or "
+            "pending) already cover the captured amount."
+        )
+    amount = refundable if amount_minor is None else amount_minor
+    if amount > refundable or amount <= 0:
+        raise AmountTooLarge(
+            f"The refund amount ({amount}) is greater than what remains refundable on "
+            f"the payment ({refundable})."
+        )
+    refunded = payment.amount_refunded_minor + amount
+    if refunded_limit_minor is not None and refunded > refunded_limit_minor:
+        raise RefundLimitExceeded(
+            f"This would refund {refunded} of the payment in all, above the "
+            f"{refunded_limit_minor} you may refund."
+        )
+    refund = Refund(
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+        payment=payment,
+        amount_minor=amount,
+        currency=payment.currency,
+        reason=reason,
+        metadata=metadata or {},
+        idempotency_key=idempotency_key,
+    )
+    _refund_save_and_emit(refund, event_type="refund.created")
+    payment.amount_refunded_minor += amount
+    payment.save(update_fields=["amount_refunded_minor"])
+    return operation_reserve(
+        payment=payment,
+        kind=OperationKind.REFUND,
+        amount_minor=amount,
+        refund=refund,
+        first_of_kind=True,
+    )
 
 
 def _refund_resume(refund: Refund) -> Refund:

@@ -1,9 +1,11 @@
 """Idempotency-Key on the real payments endpoint, against the simulator (T01, T03)."""
 
 import json
+import threading
 import time
 
 import pytest
+from django.db import connections, transaction
 from rest_framework.test import APIClient
 
 from gateway.events import Event
@@ -212,3 +214,89 @@ def test_a_capture_or_cancel_whose_process_died_is_finished_by_its_retry(
     captures = LedgerTransaction.objects.filter(type="charge")
     assert captures.count() == (1 if action == "capture" else 0)
     assert Event.objects.filter(object_id=payment["id"], type=f"payment.{status}").count() == 1
+
+
+def _in_thread(call) -> dict:
+    """Run `call` in a thread of its own (its own database connection); its result
+    under "value" once `join()`ed."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    outcome["join"] = thread.join
+    return outcome
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_taking_over_the_key_of_a_slow_first_request_makes_no_second_payment(
+    keys, settings, monkeypatch
+):
+    # given: the first request stalls (1.5 s) before writing anything, past the lock timeout
+    settings.IDEMPOTENCY_LOCK_TIMEOUT = 1
+    screen = payment_services.payment_screen
+    stalled = []
+
+    def slow_first_screening(payment):
+        if not stalled:
+            stalled.append(payment)
+            time.sleep(1.5)
+        return screen(payment)
+
+    monkeypatch.setattr(payment_services, "payment_screen", slow_first_screening)
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}")
+
+    # when: the retry takes the stale key over and finishes first
+    first = _in_thread(
+        lambda: _post(APIClient(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}"), "slow-1")
+    )
+    time.sleep(1.1)
+    retry = _post(client, "slow-1")
+    first["join"]()
+
+    # then: one payment, charged once; both answers name it
+    assert retry.status_code == first["value"].status_code == 200
+    assert retry.json()["id"] == first["value"].json()["id"]
+    assert Payment.objects.count() == 1
+    assert SimulatedCharge.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_taking_over_the_key_of_a_slow_first_refund_makes_no_second_refund(keys, settings):
+    # given: a captured payment whose row another transaction holds for 2 seconds
+    settings.IDEMPOTENCY_LOCK_TIMEOUT = 1
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}")
+    payment_id = _post(client, "pay-for-refund").json()["id"]
+
+    def hold_the_payment() -> None:
+        with transaction.atomic():
+            Payment.objects.select_for_update().get(pk=payment_id)
+            time.sleep(2)
+
+    def refund():
+        return APIClient(HTTP_AUTHORIZATION=f"Bearer {keys['test_secret']}").post(
+            f"/v1/payments/{payment_id}/refund", {"amount": 300}, format="json",
+            HTTP_IDEMPOTENCY_KEY="refund-slow-1",
+        )  # fmt: skip
+
+    holder = _in_thread(hold_the_payment)
+    time.sleep(0.2)
+
+    # when: a refund waits on the row past the lock timeout, and its retry takes over
+    first = _in_thread(refund)
+    time.sleep(1.1)
+    retry = refund()
+    first["join"](), holder["join"]()
+
+    # then: one refund of 300
+    assert retry.status_code == first["value"].status_code == 200
+    assert retry.json()["id"] == first["value"].json()["id"]
+    assert Refund.objects.count() == 1
+    assert Payment.objects.get(pk=payment_id).amount_refunded_minor == 300
