@@ -736,6 +736,8 @@ def _capture(payment: Payment, amount_minor: int | None, idempotency_key) -> Pay
     if result is not None:
         operation_apply(operation, result, apply_capture)
     payment.refresh_from_db()
+    if result is not None and not result.succeeded:
+        _after_a_refusal(payment, "capture", result)
     return payment
 
 
@@ -774,23 +776,24 @@ def _cancel(payment: Payment, reason: str, idempotency_key) -> Payment:
         operation_apply(operation, result, apply_void)
     payment.refresh_from_db()
     if result is not None and not result.succeeded:
-        _after_a_refused_void(payment)
+        _after_a_refusal(payment, "cancel", result)
     return payment
 
 
-def _after_a_refused_void(payment: Payment) -> None:
-    """The provider would not void: the payment moved on there without us (a 3-D
-    Secure challenge completed at Stripe, whose webhook has not come). Converge on
-    the provider's state, so the money it took is on our books, then say why the
-    payment was not canceled."""
+def _after_a_refusal(payment: Payment, action: str, result: ProviderResult) -> None:
+    """The provider would not capture or void. The payment may have moved on there
+    without us (a 3-D Secure challenge completed at Stripe, a capture or cancel made
+    in its dashboard, before any webhook came): converge on the provider's state, so
+    the money it took is on our books, then answer the refusal rather than a 200."""
     from payments.services.provider_sync import payment_sync  # it builds on this module
 
     try:
         payment = payment_sync(payment)
     except ProviderError:
-        logger.warning("Provider unreachable after a refused void of %s", payment.id)
+        logger.warning("Provider unreachable after a refused %s of %s", action, payment.id)
     raise PaymentUnexpectedState(
-        f"The payment's provider refused to cancel it; its status is {payment.status}."
+        f"The payment's provider refused to {action} it ({result.message or result.decline_code}); "
+        f"its status is {payment.status}."
     )
 
 

@@ -177,6 +177,26 @@ def test_an_amount_stripe_cannot_express_fails_before_reaching_it(
     assert stripe_proxy.calls("POST", "/v1/payment_intents") == []
 
 
+def test_a_capture_stripe_cannot_take_is_answered_as_refused_not_as_a_200(
+    pay, test_client, stripe_account
+):
+    # given a KWD authorization (Stripe counts KWD in tens of fils)
+    payment_id = pay(provider="stripe", currency="kwd", amount=10_000,
+                     capture_method="manual").json()["id"]  # fmt: skip
+
+    # when part of it that Stripe cannot express is captured
+    response = test_client.post(
+        f"/v1/payments/{payment_id}/capture", {"amount": 5_005}, format="json"
+    )
+
+    # then the refusal is the answer, and the payment is still authorized, in full
+    error = response.json()["error"]
+    assert (response.status_code, error["code"]) == (400, "payment_unexpected_state")
+    assert "its status is authorized" in error["message"]
+    payment = Payment.objects.get(pk=payment_id)
+    assert (payment.status, payment.amount_capturable_minor) == ("authorized", 10_000)
+
+
 def test_a_card_that_needs_3d_secure_goes_to_stripes_page_from_the_hosted_checkout(
     test_client, stripe_account, client, settings
 ):
