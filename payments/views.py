@@ -33,7 +33,7 @@ from payments import hosted
 from payments.api.payment_methods import BillingDetailsInputSerializer, CardInputSerializer
 from payments.api.payments import browser_risk_context
 from payments.enums import PaymentStatus, ProviderName
-from payments.errors import PaymentUnexpectedState
+from payments.errors import OperationInProgress, PaymentUnexpectedState
 from payments.models import Payment
 from payments.providers.base import ProviderError
 from payments.representations import PaymentClientSerializer
@@ -186,6 +186,10 @@ def authenticate(request, payment_id: str):
         payment = payment_authenticate(payment=payment, approved=result == "approve")
     except PaymentUnexpectedState:
         payment.refresh_from_db()  # answered by a concurrent submit
+    except OperationInProgress:  # the merchant is canceling it
+        return _page(
+            request, "authenticate.html", payment, status=409, error="Try again in a moment."
+        )
     return _done(payment)
 
 

@@ -20,10 +20,10 @@ from payments.services.operations import (
     CHALLENGE_FAILED,
     operation_apply,
     operation_call,
-    operation_reserve,
 )
 from payments.services.payments import (
     _locked,
+    _reserve_exclusive,
     apply_authorization,
     payment_cancel,
     payment_save_and_emit,
@@ -36,7 +36,8 @@ def payment_authenticate(*, payment: Payment, approved: bool) -> Payment:
     """Finish the payment's 3-D Secure challenge, approved or failed by the cardholder.
 
     Only a payment in `requires_action` can be authenticated, once (the operation's
-    idempotency key is per payment). Emits `payment.processing`, then the event of the
+    idempotency key is per payment), and not while a cancel's void waits on the
+    provider (OperationInProgress). Emits `payment.processing`, then the event of the
     provider's answer.
     """
     with transaction.atomic():
@@ -47,8 +48,8 @@ def payment_authenticate(*, payment: Payment, approved: bool) -> Payment:
             )
         payment.begin_authentication()
         payment_save_and_emit(payment)
-        operation = operation_reserve(
-            payment=payment,
+        operation = _reserve_exclusive(  # a cancel's void may be waiting on the provider
+            payment,
             kind=OperationKind.AUTHENTICATE,
             reason=CHALLENGE_APPROVED if approved else CHALLENGE_FAILED,
         )

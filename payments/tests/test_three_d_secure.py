@@ -5,12 +5,15 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from gateway.events import Event
+from payments.enums import OperationKind
 from payments.models import Payment, ProviderOperation
 from payments.services.authentication import payments_expire_authentications
+from payments.services.operations import operation_reserve
 from payments.tests.conftest import card_data
 from simulator.models import SimulatedCharge
 
@@ -306,3 +309,19 @@ def test_the_simulator_completes_authentication_once_per_key():
     assert first == repeat
     assert (first["result"], first["status"]) == ("succeeded", "authorized")
     assert other_key["result"] == "failed"  # no longer awaiting authentication
+
+
+def test_an_answer_while_a_cancels_void_waits_on_the_provider_is_asked_again(browser, challenged):
+    # given the merchant's cancel, its void still waiting for the provider's answer
+    payment = challenged()
+    with transaction.atomic():
+        operation_reserve(payment=Payment.objects.get(pk=payment["id"]), kind=OperationKind.VOID)
+
+    # when the cardholder approves the challenge
+    response = _answer(browser, payment, "approve")
+
+    # then they are asked to try again, and nothing moved
+    assert response.status_code == 409
+    assert "Try again in a moment." in response.content.decode()
+    assert Payment.objects.get(pk=payment["id"]).status == "requires_action"
+    assert not SimulatedCharge.objects.filter(amount_captured_minor__gt=0).exists()
