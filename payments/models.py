@@ -5,11 +5,14 @@ lock the row, run the transition, save, post to the ledger and emit the event in
 transaction. Amounts are integers in the currency's minor unit (`*_minor`).
 """
 
+import json
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from gateway import crypto
 from gateway.fsm import StateMachineModel
 from gateway.idempotency import idempotency_key_link
 from gateway.ids import PrefixedIdField
@@ -206,8 +209,10 @@ class Payment(StateMachineModel):
     failure_message = models.CharField(max_length=300, blank=True)
     next_action = models.JSONField(null=True, blank=True)
     risk = models.JSONField(null=True, blank=True)
-    risk_context = models.JSONField(
-        null=True, blank=True, help_text="what the merchant told fraud screening (risk_context)"
+    risk_context_ciphertext = models.BinaryField(
+        null=True,
+        blank=True,
+        help_text="what the merchant told fraud screening (risk_context), sealed",
     )
     description = models.CharField(max_length=1000, blank=True)
     statement_descriptor = models.CharField(max_length=22, blank=True)
@@ -261,6 +266,26 @@ class Payment(StateMachineModel):
     @property
     def amount_refundable_minor(self) -> int:
         return self.amount_received_minor - self.amount_refunded_minor
+
+    @property
+    def risk_context(self) -> dict | None:
+        """What the merchant told fraud screening: the customer's e-mail, IP address,
+        device. Personal data, so sealed at rest as the vault's columns are, bound to
+        this payment (`gateway.crypto`); kept until the authorization's outcome, which
+        the card-testing guard counts by IP address."""
+        if self.risk_context_ciphertext is None:
+            return None
+        return json.loads(crypto.unseal(self.risk_context_ciphertext, aad=self._risk_context_aad))
+
+    @risk_context.setter
+    def risk_context(self, value: dict | None) -> None:
+        self.risk_context_ciphertext = (
+            crypto.seal(json.dumps(value).encode(), aad=self._risk_context_aad) if value else None
+        )
+
+    @property
+    def _risk_context_aad(self) -> bytes:
+        return f"payment:{self.id}:risk_context".encode()
 
     # The columns the transitions below write: saving a transitioned payment writes these
     # (payment_save_and_emit), so a transition writing another one must add it here.

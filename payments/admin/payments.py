@@ -141,7 +141,7 @@ class PaymentAdmin(FraudAssessmentPanel, ReadOnlyAdmin):
     list_select_related = ["merchant"]
     date_hierarchy = "created_at"
     change_form_template = "admin/payments/payment/change_form.html"
-    exclude = ["client_secret", "idempotency_key", "next_action", "risk_context"]
+    exclude = ["client_secret", "idempotency_key", "next_action", "risk_context_ciphertext"]
     readonly_fields = ["fraud_assessment", "next_action_shown", "risk_context_shown"]
 
     @admin.display(description="next action")

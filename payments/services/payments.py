@@ -571,7 +571,7 @@ def _check_first_use(payment_method: PaymentMethod, *, payment: Payment) -> None
 CONFIRMATION_FIELDS = (
     "payment_method",
     "return_url",
-    "risk_context",
+    "risk_context_ciphertext",
     "risk",
     "provider",
     "provider_account",

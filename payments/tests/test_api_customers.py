@@ -466,3 +466,19 @@ def test_customers_are_listed_by_creation_time(test_client):
     listed = test_client.get(f"/v1/customers?created[gt]={old['created']}").json()["data"]
 
     assert [customer["id"] for customer in listed] == [recent["id"]]
+
+
+def test_the_risk_context_of_a_payment_is_not_stored_in_clear(pay):
+    # given: what a merchant tells fraud screening about its customer
+    email, device = "risk.marker.5e2a@example.com", "device-marker-91c3"
+
+    # when: a payment carries it, confirmed at once and confirmed later
+    pay(risk_context={"email": email, "device_id": device})
+    pay(confirm=False, risk_context={"email": email, "device_id": device})
+
+    # then: the e-mail nowhere (the assessment keeps it masked), the device only in the
+    # assessment support reviews
+    for table, column, value in database_cells():
+        for secret in (email, "risk.marker.5e2a", device):
+            if secret != device or table != "fraud_assessment":
+                assert secret not in value, f"{secret!r} in clear in {table}.{column}"

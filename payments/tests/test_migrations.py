@@ -1,9 +1,12 @@
 """Migration 0007 gives the payment methods saved before it their BIN; 0012 gives the
-customers saved before it the index of their e-mail."""
+customers saved before it the index of their e-mail; 0014 seals payments' risk_context."""
+
+import json
 
 import pytest
+from django.db import connection
 
-from payments.models import Customer, PaymentMethod
+from payments.models import Customer, Payment, PaymentMethod
 from payments.services.customers import customer_create
 from payments.services.payment_methods import payment_method_create
 from payments.tests.conftest import FUTURE_YEAR
@@ -47,3 +50,30 @@ def test_customers_saved_before_get_their_email_index(merchant, migrate, test_cl
     assert indexes[without.id] == ""
     found = test_client.get("/v1/customers", {"email": "Ann@example.com"}).json()["data"]
     assert [customer["id"] for customer in found] == [with_email.id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_risk_context_of_payments_made_before_is_sealed_and_can_be_unsealed_back(
+    merchant, migrate, pay
+):
+    # given: payments with and without a risk context, as the schema before kept them
+    context = {"email": "jenny@example.com", "ip_address": "203.0.113.9"}
+    told = pay(risk_context=context).json()["id"]
+    untold = pay().json()["id"]
+    migrate([("payments", "0013_one_payment_and_refund_per_idempotency_key")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, risk_context FROM payments_payment")
+        before = dict(cursor.fetchall())
+    unsealed = before[told]
+    assert (json.loads(unsealed) if isinstance(unsealed, str) else unsealed) == context
+    assert before[untold] is None
+
+    # when
+    migrate([("payments", "0014_payment_risk_context_sealed")])
+
+    # then
+    assert Payment.objects.get(pk=told).risk_context == context
+    assert Payment.objects.get(pk=untold).risk_context is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT risk_context_ciphertext FROM payments_payment WHERE id = %s", [told])
+        assert b"jenny@example.com" not in bytes(cursor.fetchone()[0])
