@@ -123,10 +123,15 @@ def browser_risk_context(request, given: dict | None, *, payment: Payment) -> di
 
 
 # As Stripe: card networks print the descriptor on statements, which take none of these.
-STATEMENT_DESCRIPTOR_CHARACTERS = RegexValidator(
-    r"[<>\\'\"*]",
-    inverse_match=True,
-    message="The statement descriptor cannot contain any of < > \\ ' \" *.",
+# As Stripe's: 5 to 22 Latin characters, at least one a letter, none of < > \ ' " *
+# (nor a newline, nor a character that reorders text).
+_DESCRIPTOR_CHARACTERS = "".join(
+    f"\\{c}" if c in "[]^-" else c for c in map(chr, range(0x20, 0x7F)) if c not in "<>\\'\"*"
+)
+STATEMENT_DESCRIPTOR = RegexValidator(
+    rf"^(?=.*[A-Za-z])[{_DESCRIPTOR_CHARACTERS}]{{5,22}}$",
+    message="The statement descriptor takes 5 to 22 Latin letters, digits, spaces or "
+    "punctuation (but none of < > \\ ' \" *), at least one of them a letter.",
 )
 
 
@@ -145,7 +150,7 @@ class PaymentCreateInputSerializer(StrictInputSerializer):
         required=False,
         max_length=22,
         allow_blank=True,
-        validators=[STATEMENT_DESCRIPTOR_CHARACTERS],
+        validators=[STATEMENT_DESCRIPTOR],
     )
     metadata = MetadataField(required=False)
     return_url = serializers.URLField(required=False, max_length=2000)

@@ -475,6 +475,18 @@ MEGABYTE_STRING = "x" * 1_000_000
             "parameter_invalid_string",
             id="long-descriptor",
         ),
+        *(
+            pytest.param(
+                {"statement_descriptor": value}, "statement_descriptor", "parameter_invalid", id=id
+            )
+            for value, id in [
+                ("SHOP", "short-descriptor"),
+                ("12345", "descriptor-without-a-letter"),
+                ("ACME\nSHOP", "newline-descriptor"),
+                ("\u202eACME SHOP", "rtl-override-descriptor"),
+                ("CAFÉ LUNA", "non-latin-descriptor"),
+            ]
+        ),
     ],
 )
 def test_hostile_strings_and_collections_are_refused_with_their_param(
