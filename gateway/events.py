@@ -86,8 +86,22 @@ def events_oldest_undispatched(now: datetime) -> datetime | None:
     )
 
 
-def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -> Event:
-    """Record that `snapshot["id"]` changed; call inside the transaction of the change."""
+def previous_attributes(before: dict, after: dict) -> dict:
+    """The fields of `before` that `after` changed, with their earlier values: an
+    `*.updated` event's `data.previous_attributes`, as Stripe's."""
+    return {key: before.get(key) for key, value in after.items() if before.get(key) != value}
+
+
+def event_emit(
+    *,
+    type: str,
+    snapshot: dict,
+    merchant_id: str,
+    livemode: bool,
+    previous: dict | None = None,
+) -> Event:
+    """Record that `snapshot["id"]` changed; call inside the transaction of the change.
+    `previous`: the object as it was before an update (`data.previous_attributes`)."""
     if not in_transaction():
         raise RuntimeError("event_emit must run inside the transaction of the change")
     consumers = [
@@ -100,7 +114,9 @@ def event_emit(*, type: str, snapshot: dict, merchant_id: str, livemode: bool) -
         livemode=livemode,
         type=type,
         object_id=snapshot["id"],
-        data={"object": snapshot},
+        data={"object": snapshot}
+        if previous is None
+        else {"object": snapshot, "previous_attributes": previous_attributes(previous, snapshot)},
         request_id=request_id_var.get() or "",
         idempotency_key=idempotency_key_var.get() or "",
         announced=bool(consumers),

@@ -89,6 +89,7 @@ def customer_update(
             pk=default_payment_method.pk
         )
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    previous = customer_snapshot(customer)
     before = (bytes(customer.pii_ciphertext), customer.description, customer.metadata)
     previous_default = customer.default_payment_method_id
 
@@ -123,5 +124,6 @@ def customer_update(
         snapshot=customer_snapshot(customer),
         merchant_id=customer.merchant_id,
         livemode=customer.livemode,
+        previous=previous,
     )
     return customer

@@ -153,6 +153,7 @@ def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
     payment_method.save(update_fields=["customer", "detached_at"])
     _emit("payment_method.detached", payment_method)
     if customer.default_payment_method_id == payment_method.id:
+        previous = customer_snapshot(customer)
         customer.default_payment_method = None
         customer.save(update_fields=["default_payment_method"])
         event_emit(
@@ -160,5 +161,6 @@ def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
             snapshot=customer_snapshot(customer),
             merchant_id=customer.merchant_id,
             livemode=customer.livemode,
+            previous=previous,
         )
     return payment_method

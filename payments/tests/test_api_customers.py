@@ -266,6 +266,8 @@ def test_update_customer_changes_only_given_fields(test_client, merchant):
     event = Event.objects.get(object_id=customer.id, type="customer.updated")
     assert event.type == "customer.updated"
     assert event.data["object"] == {**body, "email": None, "name": None, "phone": None}
+    # as Stripe's: what changed, as it was (the PII stays out of events)
+    assert event.data["previous_attributes"] == {"metadata": {"a": "1"}}
 
 
 def test_update_customer_metadata_follows_stripe_unset_rules(test_client, merchant):

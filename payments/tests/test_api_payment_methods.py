@@ -580,6 +580,8 @@ def test_detaching_the_default_clears_it(test_client, merchant):
     updates = Event.objects.filter(type="customer.updated", object_id=customer.id)
     defaults = {event.data["object"]["default_payment_method"] for event in updates}
     assert defaults == {payment_method.id, None}  # set by the update, cleared by the detach
+    cleared = updates.get(data__object__default_payment_method=None)
+    assert cleared.data["previous_attributes"] == {"default_payment_method": payment_method.id}
 
 
 @pytest.fixture
