@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # The environment first, then .env, then the default: as the settings read them.
-from_dotenv = $(shell sed -n 's/^$(1)=//p' .env 2>/dev/null | tail -n 1)
+from_dotenv = $(shell sed -n 's/^$(1)=//p' .env 2>/dev/null | tail -n 1 | tr -d "\"'")
 PORT ?= $(or $(call from_dotenv,PORT),8000)
 # Hosted pages (the 3-D Secure challenge, checkout) are linked at this address.
 PUBLIC_BASE_URL ?= $(or $(call from_dotenv,PUBLIC_BASE_URL),http://127.0.0.1:$(PORT))

@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings.dev")
+    from gateway.settings_module import use_settings_module
+
+    use_settings_module()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

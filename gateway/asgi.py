@@ -1,7 +1,7 @@
-import os
-
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings.dev")
+from gateway.settings_module import use_settings_module
+
+use_settings_module()
 
 application = get_asgi_application()

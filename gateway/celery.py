@@ -1,13 +1,12 @@
 """The Celery application; configuration comes from Django settings (CELERY_*)."""
 
-import os
-
 from celery import Celery
 from celery.signals import before_task_publish, task_prerun
 
 from gateway.logging import origin_request_id_var, request_id_var
+from gateway.settings_module import use_settings_module
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings.dev")
+use_settings_module()
 
 app = Celery("gateway")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -274,6 +274,7 @@ def webhook_endpoint_disabled_notify(*, endpoint_id: str) -> None:
         if endpoint.disabled_reason
         else "",
         "mode": "live" if endpoint.livemode else "test",
+        "timeout_seconds": f"{settings.WEBHOOK_TIMEOUT:g}",
     }
     subject = render_to_string("webhooks/endpoint_disabled_subject.txt", context).strip()
     body = render_to_string("webhooks/endpoint_disabled.txt", context)

@@ -18,14 +18,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn_serving(*, stderr=subprocess.DEVNULL):
+def gunicorn_serving(*, stderr=subprocess.DEVNULL, **env: str):
     """gunicorn on the test database, started from the project's folder as the
     Procfile starts it, as `host, port` once it accepts connections."""
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "gunicorn", "gateway.wsgi", "--bind", f"127.0.0.1:{port}"],
         cwd=BASE_DIR,
-        env=worker_env(),
+        env=worker_env(**env),
         stdout=subprocess.DEVNULL,
         stderr=stderr,
     )

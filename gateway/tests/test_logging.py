@@ -1,3 +1,4 @@
+import http.client
 import json
 import logging
 
@@ -171,16 +172,39 @@ def test_gunicorns_lines_are_json_redacted_and_carry_the_request_id(name):
 @pytest.mark.django_db(transaction=True)  # the server's workers reach the test database
 def test_gunicorns_master_logs_json_lines_too(tmp_path):
     """The master logs before any worker loads Django: gunicorn.conf.py configures it."""
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as stderr, gunicorn_serving(stderr=stderr):
-        pass
 
-    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    def master_lines(level: str) -> list[dict]:
+        log = tmp_path / f"gunicorn-{level}.log"
+        with log.open("wb") as stderr, gunicorn_serving(stderr=stderr, LOG_LEVEL=level):
+            pass
+        return [json.loads(line) for line in log.read_text().splitlines()]
+
+    lines = master_lines("INFO")
     messages = [line["message"] for line in lines if line["logger"] == "gunicorn.error"]
     assert any(message.startswith("Listening at") for message in messages), lines
     assert any(message.startswith("Booting worker") for message in messages), lines
+    assert not any("ontrol" in line["message"] for line in lines)  # no control socket
+    # LOG_LEVEL reaches the master too
+    assert [line for line in master_lines("WARNING") if line["level"] == "INFO"] == []
 
 
 def test_djangos_own_console_handler_is_gone_so_no_line_is_printed_twice():
     assert logging.getLogger("django").handlers == []
     assert logging.getLogger("django").propagate is True
+
+
+@pytest.mark.django_db(transaction=True)  # the server's workers reach the test database
+def test_gunicorns_line_before_a_request_carries_no_earlier_requests_id(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as stderr, gunicorn_serving(stderr=stderr, LOG_LEVEL="DEBUG") as address:
+        ids = []
+        for _ in range(2):
+            connection = http.client.HTTPConnection(*address, timeout=10)
+            connection.request("GET", "/healthz")
+            ids.append(connection.getresponse().getheader("Request-Id"))
+            connection.close()
+
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    before = [line for line in lines if line["message"] == "GET /healthz"]
+    assert len(before) == 2
+    assert not {line["request_id"] for line in before} & set(ids)

@@ -8,6 +8,8 @@ import sys
 import pytest
 from django.conf import settings
 
+from gateway.settings_module import use_settings_module
+
 
 def _start(**variables: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gateway.settings.dev", **variables}
@@ -68,3 +70,29 @@ def test_the_images_build_step_has_every_setting_production_requires():
     )
 
     assert started.returncode == 0, started.stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    "environment, env_file, chosen",
+    [
+        ({}, "", "gateway.settings.dev"),
+        ({}, "DJANGO_SETTINGS_MODULE=gateway.settings.prod\n", "gateway.settings.prod"),
+        (
+            {"DJANGO_SETTINGS_MODULE": "gateway.settings.test"},
+            "DJANGO_SETTINGS_MODULE=gateway.settings.prod\n",
+            "gateway.settings.test",
+        ),
+    ],
+    ids=["default", "from-dotenv", "environment-first"],
+)
+def test_the_settings_module_comes_from_the_environment_then_dotenv(
+    monkeypatch, tmp_path, environment, env_file, chosen
+):
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / ".env").write_text(env_file)
+
+    use_settings_module(tmp_path / ".env")
+
+    assert os.environ["DJANGO_SETTINGS_MODULE"] == chosen

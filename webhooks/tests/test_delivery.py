@@ -151,8 +151,9 @@ def test_after_the_last_retry_the_delivery_has_failed(
 
 
 def test_410_disables_the_endpoint_at_once_and_tells_the_merchant(
-    make_receiver, make_endpoint, emit, merchant, django_capture_on_commit_callbacks
+    settings, make_receiver, make_endpoint, emit, merchant, django_capture_on_commit_callbacks
 ):
+    settings.WEBHOOK_TIMEOUT = 7.5
     gone = make_receiver([Reply(410)])
     watcher = make_receiver()
     make_endpoint(gone.url(), events=["payment.captured"])
@@ -174,6 +175,7 @@ def test_410_disables_the_endpoint_at_once_and_tells_the_merchant(
     assert message.to == [merchant.email]
     assert endpoint.id in message.subject
     assert endpoint.url in message.body
+    assert "2xx status within 7.5 seconds" in message.body
     assert AuditLog.objects.filter(action="webhook_endpoint.disabled").count() == 1
 
 
