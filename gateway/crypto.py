@@ -45,6 +45,8 @@ class KeyRing:
             key = base64.b64decode(encoded)
             if len(key) != 32 or not kid:
                 raise ValueError("each VAULT_KEYS entry is kid:base64 of 32 bytes")
+            if kid in keys:  # which one would open its values?
+                raise ValueError(f"VAULT_KEYS names the key id {kid} twice")
             keys[kid] = key
         if not keys:
             raise ValueError("VAULT_KEYS is empty")

@@ -21,6 +21,15 @@ class Env(environ.Env):
     """django-environ's reader, whose parse errors name the variable (a bare
     `invalid literal for int()` leaves the operator guessing which one)."""
 
+    @classmethod
+    def parse_value(cls, value, cast):
+        """As django-environ's, but a true/false setting takes only the words it knows
+        (`DEBUG=maybe` read as false would be a silent surprise)."""
+        known = {*cls.BOOLEAN_TRUE_STRINGS, "false", "off", "n", "no", "0", ""}
+        if cast is bool and isinstance(value, str) and value.strip().lower() not in known:
+            raise ValueError(f"{value!r} is not true or false")
+        return super().parse_value(value, cast)
+
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
@@ -240,6 +249,14 @@ PROVIDER_ALLOW_API_BASE = env.bool("PROVIDER_ALLOW_API_BASE", default=False)
 PROVIDER_BREAKER_FAILURES = env.int("PROVIDER_BREAKER_FAILURES", default=5)
 PROVIDER_BREAKER_WINDOW = env.int("PROVIDER_BREAKER_WINDOW", default=60)
 PROVIDER_BREAKER_COOLDOWN = env.int("PROVIDER_BREAKER_COOLDOWN", default=30)
+require_at_least(0, "STRIPE_MAX_NETWORK_RETRIES")
+require_at_least(
+    1,
+    "STRIPE_WEBHOOK_TOLERANCE",
+    "PROVIDER_BREAKER_FAILURES",
+    "PROVIDER_BREAKER_WINDOW",
+    "PROVIDER_BREAKER_COOLDOWN",
+)
 
 # --- Vault ----------------------------------------------------------------------------
 # Key-encryption keys, `kid:base64(32 bytes)` comma-separated, the current one first;
@@ -342,6 +359,8 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=15)
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 # Ports an endpoint URL may name (loopback endpoints, when allowed, may use any).
 WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[80, 443, 8080, 8443])
+if not all(1 <= port <= 65535 for port in WEBHOOK_ALLOWED_PORTS):
+    raise ImproperlyConfigured("WEBHOOK_ALLOWED_PORTS must be ports, from 1 to 65535")
 # Requests in flight to one endpoint at most, so a slow endpoint holds few workers.
 WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=100)
 # Seconds a worker may hold a delivery; after that (a killed worker) it is retried.

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from gateway.crypto import KeyRing, generate_key_setting
 from gateway.ids import has_prefix, id_floor, new_id
 from gateway.money import CurrencyMismatch, Money, normalize_currency
 
@@ -66,3 +67,10 @@ def test_money_stays_in_integer_minor_units():
         Money(100, "usd") + Money(100, "eur")
     with pytest.raises(TypeError):
         Money(10.5, "usd")
+
+
+def test_a_vault_key_id_named_twice_is_refused():
+    entry = generate_key_setting("k1")
+
+    with pytest.raises(ValueError, match="names the key id k1 twice"):
+        KeyRing.from_setting(f"{entry},{generate_key_setting('k1')}")

@@ -39,6 +39,14 @@ def _start(**variables: str) -> subprocess.CompletedProcess:
         ("SUPPORT_REFUND_LIMIT_MINOR", "-5"),
         ("PUBLIC_BASE_URL", "notaurl"),
         ("LOG_LEVEL", "LOUD"),
+        ("PROVIDER_BREAKER_FAILURES", "0"),
+        ("PROVIDER_BREAKER_WINDOW", "-1"),
+        ("PROVIDER_BREAKER_COOLDOWN", "-1"),
+        ("STRIPE_MAX_NETWORK_RETRIES", "-3"),
+        ("STRIPE_WEBHOOK_TOLERANCE", "-1"),
+        ("WEBHOOK_ALLOWED_PORTS", "443,99999"),
+        ("DEBUG", "maybe"),
+        ("WEBHOOK_ALLOW_LOOPBACK", "perhaps"),
     ],
 )
 def test_a_value_out_of_range_stops_the_start(variable, value):
