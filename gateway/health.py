@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from gateway import crypto
 from gateway.api.views import require_methods
 from gateway.celery import app as celery_app
 
@@ -43,10 +44,22 @@ def _broker_ok() -> bool:
         return False
 
 
+def _vault_ok() -> bool:
+    """VAULT_KEYS can seal: a process started without Django's checks (gunicorn,
+    celery) would otherwise be ready, and fail every request that touches a card."""
+    try:
+        crypto.keyring()
+        return True
+    except ValueError:
+        logger.error("Readiness: VAULT_KEYS cannot be read (see manage.py check)")
+        return False
+
+
 @require_methods("GET", "HEAD")
 def readyz(request):
-    """The database and the broker answer; 503 names whichever does not."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    """The database and the broker answer, the vault's keys are readable; 503 names
+    whichever is not."""
+    checks = {"database": _database_ok(), "broker": _broker_ok(), "vault": _vault_ok()}
     ready = all(checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     return JsonResponse(body, status=200 if ready else 503)

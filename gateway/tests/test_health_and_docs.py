@@ -30,7 +30,16 @@ def test_readyz_ok_when_database_and_broker_answer(api_client):
     response = api_client.get("/readyz")
 
     assert response.status_code == 200, response.json()
-    assert response.json()["checks"] == {"database": True, "broker": True}
+    assert response.json()["checks"] == {"database": True, "broker": True, "vault": True}
+
+
+def test_readyz_fails_when_the_vault_keys_cannot_be_read(api_client, settings):
+    settings.VAULT_KEYS = "not-a-key"
+
+    response = api_client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["vault"] is False
 
 
 @pytest.mark.django_db(transaction=True)
