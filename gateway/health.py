@@ -45,8 +45,9 @@ def _broker_ok() -> bool:
 
 
 def _vault_ok() -> bool:
-    """VAULT_KEYS can seal: a process started without Django's checks (gunicorn,
-    celery) would otherwise be ready, and fail every request that touches a card."""
+    """VAULT_KEYS can be read as a key ring: a process started without Django's checks
+    (gunicorn, celery) would otherwise be ready, and fail every request that touches
+    a card."""
     try:
         crypto.keyring()
         return True

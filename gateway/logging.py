@@ -78,30 +78,42 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _spans(count: int):
-    """(first, last) runs of digits that may be the card number: all of them, then
-    those that begin the match, then those that end it (text touching a card number,
-    `4242…-01`, `x-4242…`), longest first."""
-    yield 0, count - 1
-    for last in range(count - 2, -1, -1):
-        yield 0, last
-    for first in range(1, count):
-        yield first, count - 1
+def _card_stretches(groups: list[str]) -> list[tuple[int, int]]:
+    """(first, last) of each stretch of consecutive digit groups holding a Luhn-valid
+    13-19 digits: every such window, wherever it starts (text touching a card number,
+    `4242…-01`, `303/4242…/3452`), overlapping windows merged into one stretch."""
+    windows = [
+        (first, last)
+        for first in range(len(groups))
+        for last in range(first, len(groups))
+        if len(digits := "".join(groups[first : last + 1])) in PAN_LENGTHS and luhn_valid(digits)
+    ]
+    stretches: list[tuple[int, int]] = []
+    for first, last in sorted(windows):
+        if stretches and first <= stretches[-1][1]:
+            stretches[-1] = (stretches[-1][0], max(last, stretches[-1][1]))
+        else:
+            stretches.append((first, last))
+    return stretches
 
 
 def _mask_pan(match: re.Match) -> str:
+    """Each stretch holding a card number, as its first 6 and last 4 digits."""
     text = match.group()
     runs, start = [], 0
     for gap in [*_PAN_GAP.finditer(text), None]:
         end = gap.start() if gap else len(text)
         runs.append((start, end, _ENCODED_DIGIT.sub(r"\1", text[start:end])))
         start = gap.end() if gap else end
-    for first, last in _spans(len(runs)):
+    masked, shown_up_to = [], 0
+    for first, last in _card_stretches([run[2] for run in runs]):
         digits = "".join(run[2] for run in runs[first : last + 1])
-        if len(digits) in PAN_LENGTHS and luhn_valid(digits):
-            masked = f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"
-            return text[: runs[first][0]] + masked + text[runs[last][1] :]
-    return text
+        masked += [
+            text[shown_up_to : runs[first][0]],
+            f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}",
+        ]
+        shown_up_to = runs[last][1]
+    return "".join([*masked, text[shown_up_to:]])
 
 
 def _mask_secret(match: re.Match) -> str:

@@ -107,7 +107,9 @@ def webhook_endpoint_create(
     event goes to each, so more would make the gateway an amplifier towards any host.
     The merchant's row lock makes concurrent creations count one after another."""
     ssrf.check(url, livemode=livemode)
-    Merchant.objects.select_for_update().get(pk=merchant.pk)
+    # FOR NO KEY UPDATE: it orders endpoint creations without waiting on (or holding
+    # up) the payments and events that reference the merchant's row.
+    Merchant.objects.select_for_update(no_key=True).get(pk=merchant.pk)
     if WebhookEndpoint.objects.for_merchant(merchant, livemode=livemode).count() >= (
         settings.WEBHOOK_ENDPOINTS_MAX
     ):
