@@ -14,6 +14,8 @@ consumer wants is not announced (a broker message costs the request more than it
 database writes) and waits for the sweeper instead, so an answer that is stale (an
 endpoint created a moment ago) only delays the event, never loses it. Such an event
 is marked (`announced` false), so that its wait is not taken for the outbox's lag.
+The filter runs inside the change's transaction: it must be quick (the webhooks one
+reads a cached answer) and answer True when it cannot tell.
 """
 
 import functools

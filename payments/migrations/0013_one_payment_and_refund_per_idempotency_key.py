@@ -4,6 +4,21 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def unlink_all_but_the_first(apps, schema_editor):
+    """Before the link is unique: where a slow request's retry made a second payment or
+    refund under one key (what this release prevents), the first keeps the link, by
+    which a retry resumes it; the others stay, unlinked."""
+    for name in ("Payment", "Refund"):
+        model = apps.get_model("payments", name)
+        linked = model.objects.exclude(idempotency_key=None).order_by("idempotency_key", "id")
+        seen, later = set(), []
+        for pk, key in linked.values_list("id", "idempotency_key").iterator():
+            if key in seen:
+                later.append(pk)
+            seen.add(key)
+        model.objects.filter(pk__in=later).update(idempotency_key=None)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +27,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(unlink_all_but_the_first, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='payment',
             name='idempotency_key',

@@ -1,5 +1,6 @@
 """Migration 0007 gives the payment methods saved before it their BIN; 0012 gives the
-customers saved before it the index of their e-mail; 0014 seals payments' risk_context."""
+customers saved before it the index of their e-mail; 0013 keeps one payment linked
+per idempotency key; 0014 seals payments' risk_context."""
 
 import json
 
@@ -9,7 +10,7 @@ from django.db import connection
 from payments.models import Customer, Payment, PaymentMethod
 from payments.services.customers import customer_create
 from payments.services.payment_methods import payment_method_create
-from payments.tests.conftest import FUTURE_YEAR
+from payments.tests.conftest import FUTURE_YEAR, card_data
 
 
 @pytest.mark.django_db(transaction=True)
@@ -75,5 +76,34 @@ def test_the_risk_context_of_payments_made_before_is_sealed_and_can_be_unsealed_
     assert Payment.objects.get(pk=told).risk_context == context
     assert Payment.objects.get(pk=untold).risk_context is None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT risk_context_ciphertext FROM payments_payment WHERE id = %s", [told])
-        assert b"jenny@example.com" not in bytes(cursor.fetchone()[0])
+        cursor.execute("SELECT id, risk_context_ciphertext, risk_context FROM payments_payment")
+        after = {pk: (sealed, clear) for pk, sealed, clear in cursor.fetchall()}
+    assert b"jenny@example.com" not in bytes(after[told][0])
+    assert after[untold][0] is None  # nothing to seal
+    assert after[told][1] is None  # the clear column stays a release longer, emptied
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payments_made_twice_under_one_key_keep_the_first_linked(merchant, migrate, test_client):
+    # given: two payments under one key, as a slow request's retry could make before
+    def pay(key: str) -> str:
+        body = {"amount": 500, "currency": "usd", "payment_method_data": card_data()}
+        return test_client.post(
+            "/v1/payments", body, format="json", HTTP_IDEMPOTENCY_KEY=key
+        ).json()["id"]
+
+    first, second = pay("order-1"), pay("order-2")
+    migrate([("payments", "0012_customer_email_index")])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE payments_payment SET idempotency_key_id ="
+            " (SELECT idempotency_key_id FROM payments_payment WHERE id = %s) WHERE id = %s",
+            [first, second],
+        )
+
+    # when
+    migrate([("payments", "0013_one_payment_and_refund_per_idempotency_key")])
+
+    # then
+    linked = dict(Payment.objects.values_list("id", "idempotency_key__key"))
+    assert linked == {first: "order-1", second: None}
