@@ -120,6 +120,14 @@ class Worker:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._remove_log()
+
+    def discard(self) -> None:
+        """A test's teardown: kill it (whatever it was doing) and remove its log."""
+        self.kill()
+        self._remove_log()
+
+    def _remove_log(self) -> None:
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
 

@@ -44,8 +44,7 @@ def start_worker():
     with publish_to_broker():
         yield start
     for worker in workers:
-        worker.kill()
-        worker.log.close()
+        worker.discard()
     purge()
 
 
