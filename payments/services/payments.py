@@ -404,10 +404,8 @@ def payment_create(
     first attempt instead of starting another.
     Raises PaymentDeclined (402) when the payment ends `failed`.
     """
-    if idempotency_key is not None:
-        earlier = Payment.objects.filter(idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            return _declined_or(payment_resume(earlier))
+    if (earlier := _payment_made_under(idempotency_key)) is not None:
+        return _declined_or(payment_resume(earlier))
     if simulate and livemode:
         raise InvalidRequestError("simulate is only available in test mode.", param="simulate")
     customer = (
@@ -487,17 +485,19 @@ def payment_create(
     except IntegrityError:
         # One payment per Idempotency-Key: a request that held the key before this one
         # (still running when its claim went stale) wrote it first.
-        earlier = (
-            Payment.objects.filter(idempotency_key=idempotency_key).first()
-            if idempotency_key is not None
-            else None
-        )
-        if earlier is None:
+        if (earlier := _payment_made_under(idempotency_key)) is None:
             raise
         return _declined_or(payment_resume(earlier))
     if operation is None:
         return _declined_or(payment)
     return _declined_or(_authorize(operation, cvc=cvc, route=route, announce_wait=True))
+
+
+def _payment_made_under(idempotency_key) -> Payment | None:
+    """The payment an earlier request with this Idempotency-Key made, if any."""
+    if idempotency_key is None:
+        return None
+    return Payment.objects.filter(idempotency_key=idempotency_key).first()
 
 
 def _inline_method(merchant, livemode: bool, data: dict) -> tuple[PaymentMethod, str | None]:
